@@ -1,0 +1,107 @@
+//! The command line as the user typed it (clap). Checked and turned into real options by
+//! each subcommand in `cmd/` before any data is read.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::ReportFormat;
+use crate::rules::GrandfatherPolicy;
+use crate::stays::Gaps;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "stayaudit",
+    version,
+    about = "Audits border-crossing exports against stay-limit rules \
+(90 days in any 180, continuous-stay limits).",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Evaluate every person in crossing exports and write the flagged-overstayer report.
+    Audit(AuditArgs),
+    /// List the built-in rule sets, or print one as TOML (accepted back by --rules).
+    Rules(RulesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Crossing export(s), CSV with a header row; several are read as one export; `-` is stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// Built-in rule set (`stayaudit rules` lists them) or a TOML rule file.
+    #[arg(long, default_value = crate::rules::DEFAULT_RULES, value_name = "NAME|FILE")]
+    pub rules: String,
+
+    /// Audit date [default: latest crossing day in the input].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+
+    /// How missing entries and exits are read.
+    #[arg(long, value_enum, default_value_t = Gaps::Min)]
+    pub gaps: Gaps,
+
+    /// Treatment of stays begun before the effective date [default: from the rule set].
+    #[arg(long, value_enum)]
+    pub grandfather: Option<GrandfatherPolicy>,
+
+    /// The border's local time, as a UTC offset.
+    #[arg(
+        long,
+        default_value = "+05:00",
+        allow_hyphen_values = true,
+        value_name = "±HH:MM"
+    )]
+    pub tz: String,
+
+    /// The report [default: standard output]; format from the extension or --format.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<String>,
+
+    /// Report format, overriding the extension.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+
+    /// One row for every person, not only the flagged.
+    #[arg(long)]
+    pub all_persons: bool,
+
+    /// Write rejected rows (file, line, field, reason) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<String>,
+
+    /// Write the JSON run summary (row accounting, counts, timings) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<String>,
+
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Fail (exit 2) if any row is rejected.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Exit 1 when anyone is flagged.
+    #[arg(long)]
+    pub fail_on_flagged: bool,
+
+    /// Read a field from a differently named column, e.g. person_id=PASSPORT_NO (repeatable).
+    #[arg(long = "col", value_name = "FIELD=HEADER")]
+    pub columns: Vec<String>,
+
+    /// No summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// A built-in rule set name (or a rule file, to check it).
+    pub name: Option<String>,
+}

@@ -1,0 +1,98 @@
+//! Calendar days as plain integers.
+//!
+//! The engine does all its arithmetic on `Day` = days since 1970-01-01 (the same unit as
+//! polars' `Date`), so a window is a subtraction and a stay length is `exit - entry + 1`.
+//! chrono is used only at the edges, to parse and print dates.
+
+use anyhow::{bail, Result};
+use chrono::{Datelike, NaiveDate};
+
+/// Days since 1970-01-01 (negative before).
+pub type Day = i32;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+/// The caller must have validated month and day.
+pub fn days_from_civil(year: i32, month: u32, day: u32) -> Day {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = month as i32;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+pub fn is_leap_year(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+pub fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+pub fn to_naive(day: Day) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(day + 719_163).expect("day within chrono's range")
+}
+
+pub fn from_naive(date: NaiveDate) -> Day {
+    date.num_days_from_ce() - 719_163
+}
+
+/// `YYYY-MM-DD`.
+pub fn format_day(day: Day) -> String {
+    to_naive(day).format("%Y-%m-%d").to_string()
+}
+
+/// Parses a strict `YYYY-MM-DD` (command-line dates, rule files).
+pub fn parse_day(text: &str) -> Result<Day> {
+    match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        Ok(date) => Ok(from_naive(date)),
+        Err(_) => bail!("'{text}' is not a date of the form YYYY-MM-DD"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_days_agree_with_chrono() {
+        for (y, m, d) in [
+            (1970, 1, 1),
+            (2023, 1, 27),
+            (2024, 2, 29),
+            (1900, 3, 1),
+            (2199, 12, 31),
+        ] {
+            let chrono_day = from_naive(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+            assert_eq!(days_from_civil(y, m, d), chrono_day, "{y}-{m}-{d}");
+            assert_eq!(
+                to_naive(chrono_day),
+                NaiveDate::from_ymd_opt(y, m, d).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn month_lengths() {
+        assert_eq!(days_in_month(2023, 2), 28);
+        assert_eq!(days_in_month(2024, 2), 29);
+        assert_eq!(days_in_month(1900, 2), 28);
+        assert_eq!(days_in_month(2000, 2), 29);
+        assert_eq!(days_in_month(2023, 13), 0);
+    }
+
+    #[test]
+    fn parse_and_format_round_trip() {
+        let day = parse_day("2023-01-27").unwrap();
+        assert_eq!(format_day(day), "2023-01-27");
+        assert!(parse_day("2023-02-30").is_err());
+        assert!(parse_day("27.01.2023").is_err());
+    }
+}

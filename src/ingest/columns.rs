@@ -1,0 +1,214 @@
+//! Input columns: which header names hold which field (CLI.md "Input", `--col`).
+
+use anyhow::{bail, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    PersonId,
+    Nationality,
+    Direction,
+    CrossedAt,
+    Checkpoint,
+    Basis,
+}
+
+impl Field {
+    pub const ALL: [Field; 6] = [
+        Field::PersonId,
+        Field::Nationality,
+        Field::Direction,
+        Field::CrossedAt,
+        Field::Checkpoint,
+        Field::Basis,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::PersonId => "person_id",
+            Field::Nationality => "nationality",
+            Field::Direction => "direction",
+            Field::CrossedAt => "crossed_at",
+            Field::Checkpoint => "checkpoint",
+            Field::Basis => "basis",
+        }
+    }
+
+    pub fn required(self) -> bool {
+        !matches!(self, Field::Checkpoint | Field::Basis)
+    }
+
+    fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|field| field.name() == name)
+    }
+}
+
+pub fn required_names() -> String {
+    Field::ALL
+        .iter()
+        .filter(|f| f.required())
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Header names for the fields: the field's own name unless `--col FIELD=HEADER` says otherwise.
+#[derive(Clone, Debug, Default)]
+pub struct ColumnMap {
+    renamed: Vec<(Field, String)>,
+}
+
+impl ColumnMap {
+    /// Parses `--col` values of the form `field=HEADER`.
+    pub fn from_args(args: &[String]) -> Result<ColumnMap> {
+        let mut map = ColumnMap::default();
+        for arg in args {
+            let Some((field, header)) = arg.split_once('=') else {
+                bail!("--col '{arg}': expected FIELD=HEADER, e.g. person_id=PASSPORT_NO");
+            };
+            let Some(field) = Field::from_name(field.trim()) else {
+                let names: Vec<_> = Field::ALL.iter().map(|f| f.name()).collect();
+                bail!(
+                    "--col '{arg}': unknown field '{field}' (fields: {})",
+                    names.join(", ")
+                );
+            };
+            if header.trim().is_empty() {
+                bail!("--col '{arg}': empty header name");
+            }
+            if map.renamed.iter().any(|(f, _)| *f == field) {
+                bail!("--col: field {} mapped twice", field.name());
+            }
+            map.renamed.push((field, header.trim().to_string()));
+        }
+        Ok(map)
+    }
+
+    pub fn header_for(&self, field: Field) -> &str {
+        self.renamed
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or(field.name(), |(_, header)| header)
+    }
+}
+
+/// Where each field sits in a file's rows.
+#[derive(Debug)]
+pub struct HeaderLayout {
+    /// Number of fields in the header: every row must have exactly this many.
+    pub width: usize,
+    indexes: [Option<usize>; 6],
+}
+
+impl HeaderLayout {
+    /// Matches header names (trimmed, case-insensitive, byte-order mark removed).
+    pub fn resolve(header: &csv::ByteRecord, map: &ColumnMap) -> Result<HeaderLayout> {
+        let names: Vec<String> = header
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                let raw = if i == 0 {
+                    raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw)
+                } else {
+                    raw
+                };
+                String::from_utf8_lossy(raw).trim().to_lowercase()
+            })
+            .collect();
+        let mut indexes = [None; 6];
+        let mut missing = Vec::new();
+        for (slot, field) in indexes.iter_mut().zip(Field::ALL) {
+            let wanted = map.header_for(field).to_lowercase();
+            let found: Vec<usize> = (0..names.len()).filter(|&i| names[i] == wanted).collect();
+            match found.as_slice() {
+                [] if field.required() => missing.push(if wanted == field.name() {
+                    field.name().to_string()
+                } else {
+                    format!("{} (as '{}')", field.name(), map.header_for(field))
+                }),
+                [] => {}
+                [index] => *slot = Some(*index),
+                [..] => bail!(
+                    "column '{}' appears {} times in the header; cannot tell which holds {}",
+                    map.header_for(field),
+                    found.len(),
+                    field.name()
+                ),
+            }
+        }
+        if !missing.is_empty() {
+            let plural = if missing.len() == 1 {
+                "column"
+            } else {
+                "columns"
+            };
+            bail!(
+                "missing required {plural} {} (header has: {}; map other names with --col FIELD=HEADER)",
+                missing.join(", "),
+                names.join(", ")
+            );
+        }
+        Ok(HeaderLayout {
+            width: names.len(),
+            indexes,
+        })
+    }
+
+    pub fn index(&self, field: Field) -> Option<usize> {
+        self.indexes[Field::ALL.iter().position(|f| *f == field).expect("listed")]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(names: &[&str]) -> csv::ByteRecord {
+        csv::ByteRecord::from(names.to_vec())
+    }
+
+    #[test]
+    fn matches_case_insensitively_and_maps_columns() {
+        let map = ColumnMap::from_args(&["person_id=PASSPORT_NO".into()]).unwrap();
+        let layout = HeaderLayout::resolve(
+            &header(&[
+                "\u{feff}Passport_No",
+                " Nationality",
+                "DIRECTION",
+                "crossed_at",
+            ]),
+            &map,
+        )
+        .unwrap();
+        assert_eq!(layout.index(Field::PersonId), Some(0));
+        assert_eq!(layout.index(Field::Basis), None);
+        assert_eq!(layout.width, 4);
+    }
+
+    #[test]
+    fn missing_and_duplicated_columns_are_errors() {
+        let err = HeaderLayout::resolve(
+            &header(&["person_id", "direction", "crossed_at"]),
+            &ColumnMap::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("missing required column nationality"),
+            "{err}"
+        );
+        let err = HeaderLayout::resolve(
+            &header(&[
+                "person_id",
+                "nationality",
+                "direction",
+                "crossed_at",
+                "Direction",
+            ]),
+            &ColumnMap::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("appears 2 times"), "{err}");
+        assert!(ColumnMap::from_args(&["passport=X".into()]).is_err());
+        assert!(ColumnMap::from_args(&["person_id".into()]).is_err());
+    }
+}

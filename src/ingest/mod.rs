@@ -1,0 +1,419 @@
+//! Ingest: crossing exports (CSV files or standard input) -> validated, typed columns.
+//!
+//! Rows are read with the `csv` crate, one record at a time, so that one ragged row or one
+//! invalid UTF-8 byte rejects that row (with file, line, field and reason) instead of the
+//! whole file. Valid rows are normalized (local day, instant, interned codes) into
+//! [`Crossings`], which `frame` hands to polars for partitioning by person.
+
+pub mod columns;
+pub mod timestamp;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use crate::day::Day;
+use columns::{ColumnMap, Field, HeaderLayout};
+use timestamp::{parse_timestamp, OffsetSeconds};
+
+/// Where one input comes from: a path, or `-` for standard input.
+#[derive(Clone, Debug)]
+pub struct InputSpec {
+    pub path: String,
+}
+
+impl InputSpec {
+    pub fn label(&self) -> &str {
+        if self.path == "-" {
+            "<stdin>"
+        } else {
+            &self.path
+        }
+    }
+}
+
+pub struct IngestOptions {
+    /// The audit's time zone: local days are computed in it.
+    pub tz: OffsetSeconds,
+    pub columns: ColumnMap,
+}
+
+/// Small repeated strings (nationalities, bases, checkpoints) stored once, referenced by code.
+#[derive(Default, Debug)]
+pub struct Interner {
+    codes: HashMap<String, u32>,
+    values: Vec<String>,
+}
+
+impl Interner {
+    pub fn code(&mut self, value: &str) -> u32 {
+        if let Some(&code) = self.codes.get(value) {
+            return code;
+        }
+        let code = self.values.len() as u32;
+        self.values.push(value.to_string());
+        self.codes.insert(value.to_string(), code);
+        code
+    }
+
+    pub fn value(&self, code: u32) -> &str {
+        &self.values[code as usize]
+    }
+
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+}
+
+/// The valid rows of all inputs, column by column, in input order.
+#[derive(Default)]
+pub struct Crossings {
+    /// Person ids back to back; row `i` is `person_text[person_ends[i-1]..person_ends[i]]`.
+    person_text: String,
+    person_ends: Vec<usize>,
+    pub instant: Vec<i64>,
+    pub day: Vec<Day>,
+    pub is_entry: Vec<bool>,
+    pub nationality: Vec<u32>,
+    pub basis: Vec<u32>,
+    pub checkpoint: Vec<u32>,
+    pub nationalities: Interner,
+    pub bases: Interner,
+    pub checkpoints: Interner,
+}
+
+impl Crossings {
+    pub fn len(&self) -> usize {
+        self.instant.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.instant.is_empty()
+    }
+
+    pub fn person_id(&self, row: usize) -> &str {
+        let start = if row == 0 {
+            0
+        } else {
+            self.person_ends[row - 1]
+        };
+        &self.person_text[start..self.person_ends[row]]
+    }
+
+    pub fn person_ids(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|row| self.person_id(row))
+    }
+
+    /// The latest local day of any valid row: the default as_of.
+    pub fn last_day(&self) -> Option<Day> {
+        self.day.iter().copied().max()
+    }
+
+    pub fn first_day(&self) -> Option<Day> {
+        self.day.iter().copied().min()
+    }
+}
+
+/// One input row that could not be used, and why.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Rejected {
+    pub file: String,
+    pub line: u64,
+    /// The column at fault (`record` when the row as a whole is malformed).
+    pub field: String,
+    pub reason: String,
+    /// The row as read (lossy UTF-8, shortened), so the analyst can find it.
+    pub record: String,
+}
+
+pub struct Ingested {
+    pub crossings: Crossings,
+    pub rejected: Vec<Rejected>,
+    pub rows_read: u64,
+}
+
+/// Reads every input in order as one export.
+pub fn read_inputs(inputs: &[InputSpec], options: &IngestOptions) -> Result<Ingested> {
+    if inputs.iter().filter(|input| input.path == "-").count() > 1 {
+        bail!("standard input ('-') can be given only once");
+    }
+    let mut ingested = Ingested {
+        crossings: Crossings::default(),
+        rejected: Vec::new(),
+        rows_read: 0,
+    };
+    for input in inputs {
+        let reader: Box<dyn Read> = if input.path == "-" {
+            Box::new(io::stdin().lock())
+        } else {
+            Box::new(
+                File::open(&input.path).with_context(|| format!("cannot open {}", input.path))?,
+            )
+        };
+        read_one(
+            input.label(),
+            BufReader::with_capacity(1 << 20, reader),
+            options,
+            &mut ingested,
+        )?;
+    }
+    Ok(ingested)
+}
+
+/// Reads one CSV source into `out`.
+pub fn read_one(
+    label: &str,
+    reader: impl Read,
+    options: &IngestOptions,
+    out: &mut Ingested,
+) -> Result<()> {
+    let mut csv_reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut record = csv::ByteRecord::new();
+    let has_header = csv_reader
+        .read_byte_record(&mut record)
+        .with_context(|| format!("cannot read {label}"))?;
+    if !has_header {
+        bail!(
+            "{label}: the file is empty (expected a header row with {})",
+            columns::required_names()
+        );
+    }
+    let layout = HeaderLayout::resolve(&record, &options.columns)
+        .with_context(|| format!("{label}: bad header"))?;
+    let mut row = RowParser {
+        label,
+        layout: &layout,
+        tz: options.tz,
+    };
+    loop {
+        match csv_reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(error) => {
+                let line = error.position().map(|p| p.line()).unwrap_or(0);
+                bail!("{label}: cannot read past line {line}: {error}");
+            }
+        }
+        out.rows_read += 1;
+        if let Err(rejected) = row.parse_into(&record, &mut out.crossings) {
+            out.rejected.push(rejected);
+        }
+    }
+    Ok(())
+}
+
+struct RowParser<'a> {
+    label: &'a str,
+    layout: &'a HeaderLayout,
+    tz: OffsetSeconds,
+}
+
+impl RowParser<'_> {
+    /// Validates one record and appends it to `out`, or says why it is rejected.
+    fn parse_into(
+        &mut self,
+        record: &csv::ByteRecord,
+        out: &mut Crossings,
+    ) -> Result<(), Rejected> {
+        let reject = |field: &str, reason: String| Rejected {
+            file: self.label.to_string(),
+            line: record.position().map(|p| p.line()).unwrap_or(0),
+            field: field.to_string(),
+            reason,
+            record: record_text(record),
+        };
+        if record.len() != self.layout.width {
+            return Err(reject(
+                "record",
+                format!(
+                    "expected {} fields, found {}",
+                    self.layout.width,
+                    record.len()
+                ),
+            ));
+        }
+        let text = |field: Field| -> Result<&str, Rejected> {
+            match self.layout.index(field) {
+                None => Ok(""),
+                Some(index) => std::str::from_utf8(&record[index])
+                    .map(str::trim)
+                    .map_err(|_| reject(field.name(), "not valid UTF-8".into())),
+            }
+        };
+        let person_id = text(Field::PersonId)?;
+        if person_id.is_empty() {
+            return Err(reject("person_id", "empty".into()));
+        }
+        let nationality = text(Field::Nationality)?.to_ascii_uppercase();
+        if nationality.len() != 3 || !nationality.bytes().all(|b| b.is_ascii_alphabetic()) {
+            let reason = if nationality.is_empty() {
+                "empty".to_string()
+            } else {
+                format!("'{nationality}' is not an ISO 3166-1 alpha-3 code")
+            };
+            return Err(reject("nationality", reason));
+        }
+        let direction = text(Field::Direction)?;
+        let is_entry = match parse_direction(direction) {
+            Some(is_entry) => is_entry,
+            None if direction.is_empty() => return Err(reject("direction", "empty".into())),
+            None => {
+                return Err(reject(
+                    "direction",
+                    format!(
+                        "unknown value '{}' (expected entry/exit or in/out)",
+                        shorten(direction)
+                    ),
+                ))
+            }
+        };
+        let crossed_at = text(Field::CrossedAt)?;
+        let timestamp = parse_timestamp(crossed_at, self.tz)
+            .map_err(|reason| reject("crossed_at", shorten(&reason)))?;
+        let checkpoint = text(Field::Checkpoint)?;
+        let basis = normalize_basis(text(Field::Basis)?);
+
+        out.person_text.push_str(person_id);
+        out.person_ends.push(out.person_text.len());
+        out.instant.push(timestamp.instant);
+        out.day.push(timestamp.day);
+        out.is_entry.push(is_entry);
+        out.nationality.push(out.nationalities.code(&nationality));
+        out.basis.push(out.bases.code(&basis));
+        out.checkpoint.push(out.checkpoints.code(checkpoint));
+        Ok(())
+    }
+}
+
+/// `entry`/`in` -> true, `exit`/`out` -> false, any case.
+pub fn parse_direction(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "entry" | "in" => Some(true),
+        "exit" | "out" => Some(false),
+        _ => None,
+    }
+}
+
+/// Lower case, `-` and spaces as `_`; empty means `visa_free` (RULES.md).
+pub fn normalize_basis(text: &str) -> String {
+    let normalized: String = text
+        .trim()
+        .chars()
+        .map(|c| {
+            if c == '-' || c == ' ' {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    if normalized.is_empty() {
+        "visa_free".to_string()
+    } else {
+        normalized
+    }
+}
+
+const MAX_SHOWN: usize = 200;
+
+fn shorten(text: &str) -> String {
+    if text.len() <= MAX_SHOWN {
+        return text.to_string();
+    }
+    let mut end = MAX_SHOWN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len())
+}
+
+fn record_text(record: &csv::ByteRecord) -> String {
+    let fields: Vec<String> = record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    shorten(&fields.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ingest(text: &[u8]) -> Ingested {
+        let options = IngestOptions {
+            tz: 5 * 3600,
+            columns: ColumnMap::default(),
+        };
+        let mut out = Ingested {
+            crossings: Crossings::default(),
+            rejected: Vec::new(),
+            rows_read: 0,
+        };
+        read_one("t.csv", text, &options, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn one_bad_row_is_one_rejected_row() {
+        let mut text = b"person_id,nationality,direction,crossed_at\n\
+            A,RUS,entry,2023-03-01\n\
+            B,RUS,entry,2023-03-01,extra\n\
+            C,RUS,sideways,2023-03-01\n\
+            D,RUS,in,2023-02-30\n\
+            ,RUS,in,2023-03-01\n\
+            F,RU,in,2023-03-01\n"
+            .to_vec();
+        text.extend_from_slice(b"G\xff,RUS,out,2023-03-02\nH,kgz,OUT,2023-03-02\n");
+        let out = ingest(&text);
+        assert_eq!(out.rows_read, 8);
+        assert_eq!(out.crossings.len(), 2);
+        let got: Vec<(u64, &str)> = out
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.field.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, "record"),
+                (4, "direction"),
+                (5, "crossed_at"),
+                (6, "person_id"),
+                (7, "nationality"),
+                (8, "person_id")
+            ]
+        );
+        assert_eq!(out.crossings.person_id(1), "H");
+        assert_eq!(
+            out.crossings
+                .nationalities
+                .value(out.crossings.nationality[1]),
+            "KGZ"
+        );
+        assert!(!out.crossings.is_entry[1]);
+    }
+
+    #[test]
+    fn basis_defaults_to_visa_free() {
+        assert_eq!(normalize_basis(""), "visa_free");
+        assert_eq!(normalize_basis(" Visa-Free "), "visa_free");
+        assert_eq!(normalize_basis("Residence Permit"), "residence_permit");
+    }
+
+    #[test]
+    fn quoted_fields_and_crlf() {
+        let out = ingest(
+            b"\xef\xbb\xbfperson_id,nationality,direction,crossed_at,checkpoint\r\n\
+            \"A,1\",RUS,entry,2023-03-01,\"KOR\"\"DAY\r\nline2\"\r\n",
+        );
+        assert_eq!(out.rejected, []);
+        assert_eq!(out.crossings.person_id(0), "A,1");
+        assert_eq!(out.crossings.checkpoints.value(0), "KOR\"DAY\r\nline2");
+    }
+}

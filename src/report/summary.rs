@@ -1,0 +1,141 @@
+//! The run summary: row accounting, counts by violation and anomaly, timings.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::audit::{AuditOutcome, RowAccounting, StageSeconds};
+use crate::day::format_day;
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub stayaudit_version: &'static str,
+    pub inputs: Vec<String>,
+    pub rules: String,
+    pub as_of: Option<String>,
+    pub gaps: String,
+    pub grandfather: String,
+    pub tz: String,
+    #[serde(flatten)]
+    pub accounting: RowAccounting,
+    pub persons: u64,
+    pub stays: u64,
+    pub flagged_persons: u64,
+    pub in_country: u64,
+    /// Persons with each violation.
+    pub violations: BTreeMap<&'static str, u64>,
+    /// Persons with each anomaly, and how often it occurred.
+    pub anomalies: BTreeMap<&'static str, AnomalyCount>,
+    pub stage_seconds: StageSecondsOut,
+    pub elapsed_seconds: f64,
+}
+
+#[derive(Serialize, Default, Clone, Copy)]
+pub struct AnomalyCount {
+    pub persons: u64,
+    pub occurrences: u64,
+}
+
+#[derive(Serialize)]
+pub struct StageSecondsOut {
+    #[serde(flatten)]
+    pub stages: StageSeconds,
+    pub write: f64,
+}
+
+/// Settings of the run, echoed in the summary.
+pub struct RunSettings {
+    pub inputs: Vec<String>,
+    pub rules: String,
+    pub gaps: String,
+    pub grandfather: String,
+    pub tz: String,
+}
+
+pub fn summarize(outcome: &AuditOutcome, settings: RunSettings) -> Summary {
+    let mut violations: BTreeMap<&'static str, u64> =
+        ["cumulative", "continuous", "entry_over_limit"]
+            .into_iter()
+            .map(|name| (name, 0))
+            .collect();
+    let mut anomalies: BTreeMap<&'static str, AnomalyCount> = [
+        "duplicate",
+        "missing_entry",
+        "missing_exit",
+        "nationality_changed",
+    ]
+    .into_iter()
+    .map(|name| (name, AnomalyCount::default()))
+    .collect();
+    let (mut flagged, mut in_country) = (0, 0);
+    for person in &outcome.persons {
+        let finding = &person.finding;
+        flagged += u64::from(finding.flagged());
+        in_country += u64::from(finding.in_country);
+        for name in finding.violation_names() {
+            *violations.get_mut(name).expect("listed above") += 1;
+        }
+        let found = &finding.anomalies;
+        for (name, occurrences) in [
+            ("duplicate", found.duplicate),
+            ("missing_entry", found.missing_entry),
+            ("missing_exit", found.missing_exit),
+            ("nationality_changed", u32::from(found.nationality_changed)),
+        ] {
+            let count = anomalies.get_mut(name).expect("listed above");
+            count.persons += u64::from(occurrences > 0);
+            count.occurrences += u64::from(occurrences);
+        }
+    }
+    Summary {
+        stayaudit_version: env!("CARGO_PKG_VERSION"),
+        inputs: settings.inputs,
+        rules: settings.rules,
+        as_of: outcome.as_of.map(format_day),
+        gaps: settings.gaps,
+        grandfather: settings.grandfather,
+        tz: settings.tz,
+        accounting: outcome.accounting,
+        persons: outcome.persons.len() as u64,
+        stays: outcome.stays,
+        flagged_persons: flagged,
+        in_country,
+        violations,
+        anomalies,
+        stage_seconds: StageSecondsOut {
+            stages: outcome.seconds,
+            write: 0.0,
+        },
+        elapsed_seconds: 0.0,
+    }
+}
+
+impl Summary {
+    /// A few lines for a person at a terminal.
+    pub fn human(&self, report_target: &str) -> String {
+        let a = &self.accounting;
+        let as_of = self.as_of.as_deref().unwrap_or("-");
+        let by_violation: Vec<String> = self
+            .violations
+            .iter()
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        format!(
+            "stayaudit: {} rows read from {} input(s): {} used, {} rejected, {} duplicates, {} after as_of\n\
+             stayaudit: {} persons, {} stays, as of {as_of} under {}; {} flagged ({}), {} in the country\n\
+             stayaudit: report written to {report_target}",
+            a.rows_read,
+            self.inputs.len(),
+            a.rows_used,
+            a.rows_rejected,
+            a.duplicates,
+            a.after_as_of,
+            self.persons,
+            self.stays,
+            self.rules,
+            self.flagged_persons,
+            by_violation.join(", "),
+            self.in_country,
+        )
+    }
+}

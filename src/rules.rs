@@ -1,0 +1,283 @@
+//! Rule sets: the stay limits as data.
+//!
+//! A [`RuleSet`] holds everything RULES.md lets vary between jurisdictions: the window,
+//! the cumulative limit, continuous limits per nationality, the effective date with its
+//! grandfather policy, and which entry bases are subject to the rules. Two sets are
+//! built in; `--rules FILE.toml` loads another in the same TOML form that
+//! `stayaudit rules NAME` prints.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::day::{format_day, parse_day, Day};
+
+/// How stays that began before `effective_from` are treated by the cumulative rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum GrandfatherPolicy {
+    /// A stay entered before the effective date is outside the cumulative rule.
+    StaysEnteredBefore,
+    /// Every present day on or after the effective date counts, whatever the entry day.
+    DaysBefore,
+}
+
+impl fmt::Display for GrandfatherPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GrandfatherPolicy::StaysEnteredBefore => "stays-entered-before",
+            GrandfatherPolicy::DaysBefore => "days-before",
+        })
+    }
+}
+
+/// Continuous-stay limits: a default and exceptions by nationality (ISO alpha-3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContinuousLimits {
+    pub default_days: u32,
+    pub by_nationality: BTreeMap<String, u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleSet {
+    pub name: String,
+    pub description: String,
+    /// Length of the rolling window in days, the checked day included (180).
+    pub window_days: u32,
+    /// Most counted days allowed inside one window (90).
+    pub max_days_in_window: u32,
+    /// `None`: no continuous-stay limit (Schengen).
+    pub continuous: Option<ContinuousLimits>,
+    /// `None`: the cumulative rule has always applied (no grandfathering).
+    pub effective_from: Option<Day>,
+    pub grandfather: GrandfatherPolicy,
+    /// Entry bases subject to the rules; a stay entered on any other basis is exempt.
+    pub counted_bases: Vec<String>,
+}
+
+pub const DEFAULT_RULES: &str = "kz-2023";
+
+impl RuleSet {
+    pub fn builtin_names() -> &'static [&'static str] {
+        &["kz-2023", "schengen"]
+    }
+
+    pub fn builtin(name: &str) -> Option<RuleSet> {
+        match name {
+            "kz-2023" => Some(RuleSet {
+                name: "kz-2023".into(),
+                description: "Kazakhstan from 27 Jan 2023 (Resolution No. 1146): 90 days in any \
+                              180, continuous 90 for EAEU nationals and 30 for others"
+                    .into(),
+                window_days: 180,
+                max_days_in_window: 90,
+                continuous: Some(ContinuousLimits {
+                    default_days: 30,
+                    by_nationality: ["ARM", "BLR", "KGZ", "RUS"]
+                        .into_iter()
+                        .map(|code| (code.to_string(), 90))
+                        .collect(),
+                }),
+                effective_from: Some(crate::day::days_from_civil(2023, 1, 27)),
+                grandfather: GrandfatherPolicy::StaysEnteredBefore,
+                counted_bases: vec!["visa_free".into()],
+            }),
+            "schengen" => Some(RuleSet {
+                name: "schengen".into(),
+                description: "Schengen short stay: 90 days in any 180, no continuous limit".into(),
+                window_days: 180,
+                max_days_in_window: 90,
+                continuous: None,
+                effective_from: None,
+                grandfather: GrandfatherPolicy::StaysEnteredBefore,
+                counted_bases: vec!["visa_free".into()],
+            }),
+            _ => None,
+        }
+    }
+
+    /// A built-in name, or else a path to a TOML rule file.
+    pub fn resolve(name_or_path: &str) -> Result<RuleSet> {
+        if let Some(rules) = RuleSet::builtin(name_or_path) {
+            return Ok(rules);
+        }
+        let path = Path::new(name_or_path);
+        if !path.exists() {
+            bail!(
+                "--rules '{name_or_path}' is neither a built-in rule set ({}) nor an existing file",
+                RuleSet::builtin_names().join(", ")
+            );
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read rule file {}", path.display()))?;
+        RuleSet::from_toml(&text).with_context(|| format!("invalid rule file {}", path.display()))
+    }
+
+    /// The continuous limit in days for a nationality, `None` when the set has none.
+    pub fn continuous_limit(&self, nationality: &str) -> Option<u32> {
+        self.continuous.as_ref().map(|limits| {
+            limits
+                .by_nationality
+                .get(nationality)
+                .copied()
+                .unwrap_or(limits.default_days)
+        })
+    }
+
+    /// Whether an entry basis (already normalized, see `ingest::normalize_basis`) is exempt.
+    pub fn is_exempt_basis(&self, basis: &str) -> bool {
+        !self.counted_bases.iter().any(|counted| counted == basis)
+    }
+
+    pub fn to_toml(&self) -> String {
+        let file = RuleFile {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            window_days: self.window_days,
+            max_days_in_window: self.max_days_in_window,
+            effective_from: self.effective_from.map(format_day),
+            grandfather: self.grandfather,
+            counted_bases: self.counted_bases.clone(),
+            continuous: self.continuous.as_ref().map(|limits| ContinuousFile {
+                default: limits.default_days,
+                by_nationality: limits.by_nationality.clone(),
+            }),
+        };
+        let mut body = toml::to_string_pretty(&file).expect("a rule set always serializes");
+        if !body.ends_with('\n') {
+            body.push('\n');
+        }
+        format!(
+            "# stayaudit rule set; pass this file back with --rules FILE.toml.\n\
+             # Stays entered on a basis not in counted_bases are exempt.\n\
+             # Without [continuous] there is no continuous-stay limit; without\n\
+             # effective_from the cumulative rule has always applied.\n{body}"
+        )
+    }
+
+    pub fn from_toml(text: &str) -> Result<RuleSet> {
+        let file: RuleFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let effective_from = match &file.effective_from {
+            Some(text) => Some(parse_day(text).context("effective_from")?),
+            None => None,
+        };
+        if file.window_days == 0 {
+            bail!("window_days must be at least 1");
+        }
+        if file.counted_bases.is_empty() {
+            bail!("counted_bases is empty: every stay would be exempt");
+        }
+        let continuous = match file.continuous {
+            Some(limits) => {
+                let mut by_nationality = BTreeMap::new();
+                for (code, days) in limits.by_nationality {
+                    let upper = code.trim().to_ascii_uppercase();
+                    if upper.len() != 3 || !upper.bytes().all(|b| b.is_ascii_alphabetic()) {
+                        bail!("continuous.by_nationality: '{code}' is not an ISO alpha-3 code");
+                    }
+                    by_nationality.insert(upper, days);
+                }
+                Some(ContinuousLimits {
+                    default_days: limits.default,
+                    by_nationality,
+                })
+            }
+            None => None,
+        };
+        Ok(RuleSet {
+            name: file.name,
+            description: file.description,
+            window_days: file.window_days,
+            max_days_in_window: file.max_days_in_window,
+            continuous,
+            effective_from,
+            grandfather: file.grandfather,
+            counted_bases: file
+                .counted_bases
+                .iter()
+                .map(|b| crate::ingest::normalize_basis(b))
+                .collect(),
+        })
+    }
+}
+
+/// The TOML shape of a rule set.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    window_days: u32,
+    max_days_in_window: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    effective_from: Option<String>,
+    #[serde(default = "default_grandfather")]
+    grandfather: GrandfatherPolicy,
+    counted_bases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    continuous: Option<ContinuousFile>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContinuousFile {
+    default: u32,
+    #[serde(default)]
+    by_nationality: BTreeMap<String, u32>,
+}
+
+fn default_grandfather() -> GrandfatherPolicy {
+    GrandfatherPolicy::StaysEnteredBefore
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_round_trip_through_toml() {
+        for name in RuleSet::builtin_names() {
+            let rules = RuleSet::builtin(name).unwrap();
+            let back = RuleSet::from_toml(&rules.to_toml()).unwrap();
+            assert_eq!(back, rules, "{name}");
+        }
+    }
+
+    #[test]
+    fn continuous_limits_by_nationality() {
+        let kz = RuleSet::builtin("kz-2023").unwrap();
+        assert_eq!(kz.continuous_limit("KGZ"), Some(90));
+        assert_eq!(kz.continuous_limit("USA"), Some(30));
+        assert_eq!(
+            RuleSet::builtin("schengen")
+                .unwrap()
+                .continuous_limit("RUS"),
+            None
+        );
+    }
+
+    #[test]
+    fn exempt_bases_are_all_but_the_counted() {
+        let kz = RuleSet::builtin("kz-2023").unwrap();
+        assert!(!kz.is_exempt_basis("visa_free"));
+        for basis in ["visa", "residence_permit", "diplomatic", "transit"] {
+            assert!(kz.is_exempt_basis(basis), "{basis}");
+        }
+    }
+
+    #[test]
+    fn bad_rule_files_say_what_is_wrong() {
+        let err = RuleSet::from_toml("name = 'x'\nwindow_days = 180\n").unwrap_err();
+        assert!(format!("{err:#}").contains("max_days_in_window"), "{err:#}");
+        let text = RuleSet::builtin("kz-2023")
+            .unwrap()
+            .to_toml()
+            .replace("2023-01-27", "2023-02-30");
+        let err = RuleSet::from_toml(&text).unwrap_err();
+        assert!(format!("{err:#}").contains("effective_from"), "{err:#}");
+    }
+}
