@@ -123,6 +123,8 @@ pub fn build_history(records: &[Crossing], ctx: &StayContext) -> History {
         anomalies: Anomalies::default(),
         open: None,
         last_exit_day: None,
+        latest: records[0],
+        first_nationality: records[0].nationality,
     };
     let mut group_start = 0;
     while group_start < records.len() {
@@ -145,11 +147,12 @@ pub fn build_history(records: &[Crossing], ctx: &StayContext) -> History {
             [entry, exit]
         };
         for record in ordered.into_iter().flatten() {
+            builder.note_nationality(record);
             builder.step(record);
         }
         group_start = group_end;
     }
-    builder.finish(records)
+    builder.finish()
 }
 
 struct Builder<'a> {
@@ -158,9 +161,22 @@ struct Builder<'a> {
     anomalies: Anomalies,
     open: Option<Crossing>,
     last_exit_day: Option<Day>,
+    /// The latest kept record (by instant, then input order): its nationality decides.
+    latest: Crossing,
+    first_nationality: u32,
 }
 
 impl Builder<'_> {
+    /// Duplicates are not seen here: nationality is read from kept records only.
+    fn note_nationality(&mut self, record: &Crossing) {
+        if (record.instant, record.seq) > (self.latest.instant, self.latest.seq) {
+            self.latest = *record;
+        }
+        if record.nationality != self.first_nationality {
+            self.anomalies.nationality_changed = true;
+        }
+    }
+
     fn step(&mut self, record: &Crossing) {
         if record.is_entry {
             if let Some(previous) = self.open.take() {
@@ -216,22 +232,15 @@ impl Builder<'_> {
         }
     }
 
-    fn finish(mut self, records: &[Crossing]) -> History {
+    fn finish(mut self) -> History {
         if let Some(entry) = self.open.take() {
             let as_of = self.ctx.as_of;
             self.close(&entry, as_of, None, true);
         }
-        let latest = records
-            .iter()
-            .max_by_key(|r| (r.instant, r.seq))
-            .expect("non-empty");
-        let first_nationality = records[0].nationality;
-        self.anomalies.nationality_changed =
-            records.iter().any(|r| r.nationality != first_nationality);
         History {
             stays: self.stays,
             anomalies: self.anomalies,
-            nationality: latest.nationality,
+            nationality: self.latest.nationality,
         }
     }
 }

@@ -1,0 +1,477 @@
+//! Property test: on random histories the engine (stays + interval arithmetic) must give
+//! exactly what a naive day-by-day reading of RULES.md gives.
+//!
+//! The naive evaluator below is deliberately written from the spec, not from the engine:
+//! it rebuilds stays itself and decides every day with sets and loops.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use stayaudit::day::{days_from_civil, Day};
+use stayaudit::engine::{evaluate, EngineContext, Finding};
+use stayaudit::rules::{GrandfatherPolicy, RuleSet};
+use stayaudit::stays::{build_history, Crossing, Gaps, StayContext};
+
+const NANOS_PER_DAY: i64 = 86_400_000_000_000;
+/// Basis codes used by the generator: 0 = visa_free, 1 = visa, 2 = residence_permit.
+const EXEMPT_BASIS: [bool; 3] = [false, true, true];
+/// Nationality codes: 0 = RUS (90-day continuous limit), 1 = USA (30 days).
+const NATIONALITIES: [&str; 2] = ["RUS", "USA"];
+
+/// One trip as the generator sees it, before records are lost or duplicated.
+#[derive(Clone, Debug)]
+struct Trip {
+    gap_days: i32,
+    length_days: i32,
+    basis: u32,
+    nationality: u32,
+    date_only: bool,
+    entry_second: i64,
+    exit_second: i64,
+    lose_entry: bool,
+    lose_exit: bool,
+    duplicate_entry: bool,
+}
+
+fn trip() -> impl Strategy<Value = Trip> {
+    (
+        prop_oneof![3 => Just(0), 3 => 1..12i32, 4 => 12..200i32],
+        prop_oneof![2 => Just(0), 6 => 1..40i32, 3 => 40..130i32],
+        prop_oneof![8 => Just(0u32), 1 => Just(1u32), 1 => Just(2u32)],
+        prop_oneof![9 => Just(0u32), 1 => Just(1u32)],
+        any::<bool>(),
+        0..86_400i64,
+        0..86_400i64,
+        prop::bool::weighted(0.06),
+        prop::bool::weighted(0.06),
+        prop::bool::weighted(0.06),
+    )
+        .prop_map(
+            |(
+                gap_days,
+                length_days,
+                basis,
+                nationality,
+                date_only,
+                entry_second,
+                exit_second,
+                lose_entry,
+                lose_exit,
+                duplicate_entry,
+            )| Trip {
+                gap_days,
+                length_days,
+                basis,
+                nationality,
+                date_only,
+                entry_second,
+                exit_second,
+                lose_entry,
+                lose_exit,
+                duplicate_entry,
+            },
+        )
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    records: Vec<Crossing>,
+    as_of: Day,
+    first_input_day: Day,
+    gaps: Gaps,
+    grandfather: GrandfatherPolicy,
+    schengen: bool,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        // Start between 2022-06-01 and 2023-06-01, so histories straddle 2023-01-27.
+        0..365i32,
+        prop::collection::vec(trip(), 1..9),
+        any::<bool>(),
+        // as_of: None = the latest record's day, else an offset back from it / past it.
+        prop_oneof![2 => Just(None), 1 => (-150..60i32).prop_map(Some)],
+        prop_oneof![Just(Gaps::Min), Just(Gaps::Max)],
+        prop_oneof![
+            Just(GrandfatherPolicy::StaysEnteredBefore),
+            Just(GrandfatherPolicy::DaysBefore)
+        ],
+        prop::bool::weighted(0.2),
+        0..20i32,
+    )
+        .prop_map(
+            |(start, trips, last_open, as_of_shift, gaps, grandfather, schengen, input_lead)| {
+                let mut records = Vec::new();
+                let mut day = days_from_civil(2022, 6, 1) + start;
+                let count = trips.len();
+                for (index, t) in trips.iter().enumerate() {
+                    day += t.gap_days;
+                    let entry_day = day;
+                    let exit_day = entry_day + t.length_days;
+                    let time = |d: Day, second: i64| {
+                        i64::from(d) * NANOS_PER_DAY
+                            + if t.date_only {
+                                0
+                            } else {
+                                second * 1_000_000_000
+                            }
+                    };
+                    let mut push = |d: Day, second: i64, is_entry: bool| {
+                        records.push(Crossing {
+                            instant: time(d, second),
+                            seq: 0,
+                            day: d,
+                            is_entry,
+                            nationality: t.nationality,
+                            basis: t.basis,
+                            checkpoint: 0,
+                        });
+                    };
+                    if !t.lose_entry {
+                        push(entry_day, t.entry_second, true);
+                        if t.duplicate_entry {
+                            push(entry_day, t.entry_second, true);
+                        }
+                    }
+                    let open = last_open && index + 1 == count;
+                    if !open && !t.lose_exit {
+                        push(exit_day, t.exit_second, false);
+                    }
+                    day = exit_day;
+                }
+                if records.is_empty() {
+                    records.push(Crossing {
+                        instant: i64::from(day) * NANOS_PER_DAY,
+                        seq: 0,
+                        day,
+                        is_entry: false,
+                        nationality: 0,
+                        basis: 0,
+                        checkpoint: 0,
+                    });
+                }
+                // Input order: as a border system exports (by time), seq numbers rows.
+                records.sort_by_key(|r| r.instant);
+                for (seq, record) in records.iter_mut().enumerate() {
+                    record.seq = seq as u64;
+                }
+                let last_day = records.iter().map(|r| r.day).max().unwrap();
+                let first_day = records.iter().map(|r| r.day).min().unwrap();
+                Case {
+                    records,
+                    as_of: last_day + as_of_shift.unwrap_or(0),
+                    // Other persons of the input may begin earlier.
+                    first_input_day: first_day - input_lead,
+                    gaps,
+                    grandfather,
+                    schengen,
+                }
+            },
+        )
+}
+
+fn rules_for(case: &Case) -> RuleSet {
+    RuleSet::builtin(if case.schengen { "schengen" } else { "kz-2023" }).unwrap()
+}
+
+fn engine_answer(case: &Case, rules: &RuleSet) -> Option<Finding> {
+    let mut used: Vec<Crossing> = case
+        .records
+        .iter()
+        .copied()
+        .filter(|r| r.day <= case.as_of)
+        .collect();
+    if used.is_empty() {
+        return None;
+    }
+    used.sort_by_key(|r| (r.instant, r.seq));
+    let stay_context = StayContext {
+        gaps: case.gaps,
+        as_of: case.as_of,
+        first_input_day: case.first_input_day,
+        exempt_basis: &EXEMPT_BASIS,
+        lost_entry_exempt: false,
+    };
+    let history = build_history(&used, &stay_context);
+    let limit = rules.continuous_limit(NATIONALITIES[history.nationality as usize]);
+    let context = EngineContext {
+        rules,
+        grandfather: case.grandfather,
+        as_of: case.as_of,
+    };
+    Some(evaluate(&history, limit, &context))
+}
+
+/// What the naive evaluator decides; the engine's `Finding` is compared field by field.
+#[derive(Debug, PartialEq, Eq)]
+struct Expected {
+    nationality: u32,
+    first_violation: Option<Day>,
+    overstay_days: u32,
+    max_days_in_window: u32,
+    continuous: bool,
+    entries_over_limit: u32,
+    longest_stay_days: u32,
+    longest_stay_entry: Option<Day>,
+    in_country: bool,
+    days_used: Option<u32>,
+    must_leave_by: Option<Day>,
+    duplicates: u32,
+    missing_entry: u32,
+    missing_exit: u32,
+    nationality_changed: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct NaiveStay {
+    entry: Day,
+    exit: Day,
+    open: bool,
+    exempt: bool,
+}
+
+fn naive_answer(case: &Case, rules: &RuleSet) -> Option<Expected> {
+    let window = rules.window_days as Day;
+    let limit = rules.max_days_in_window as usize;
+    let as_of = case.as_of;
+
+    // Records on or before as_of, by time then input order; drop repeats of (direction, instant).
+    let mut records: Vec<Crossing> = case
+        .records
+        .iter()
+        .copied()
+        .filter(|r| r.day <= as_of)
+        .collect();
+    if records.is_empty() {
+        return None;
+    }
+    records.sort_by_key(|r| (r.instant, r.seq));
+    let mut kept: Vec<Crossing> = Vec::new();
+    let mut duplicates = 0;
+    for r in &records {
+        if kept
+            .iter()
+            .any(|k| k.instant == r.instant && k.is_entry == r.is_entry)
+        {
+            duplicates += 1;
+        } else {
+            kept.push(*r);
+        }
+    }
+
+    // Walk the records; at equal instants pick the direction that fits the state.
+    let mut stays: Vec<NaiveStay> = Vec::new();
+    let (mut missing_entry, mut missing_exit) = (0, 0);
+    let mut inside: Option<Crossing> = None;
+    let mut last_exit: Option<Day> = None;
+    let mut pending = kept.clone();
+    while !pending.is_empty() {
+        let now = pending[0].instant;
+        let want_entry = inside.is_none();
+        let pick = pending
+            .iter()
+            .position(|r| r.instant == now && r.is_entry == want_entry)
+            .unwrap_or(0);
+        let r = pending.remove(pick);
+        if r.is_entry {
+            if let Some(open) = inside {
+                missing_exit += 1;
+                let exit = if case.gaps == Gaps::Min {
+                    open.day
+                } else {
+                    r.day
+                };
+                stays.push(NaiveStay {
+                    entry: open.day,
+                    exit,
+                    open: false,
+                    exempt: EXEMPT_BASIS[open.basis as usize],
+                });
+                last_exit = Some(exit);
+            }
+            inside = Some(r);
+        } else {
+            match inside.take() {
+                Some(open) => stays.push(NaiveStay {
+                    entry: open.day,
+                    exit: r.day,
+                    open: false,
+                    exempt: EXEMPT_BASIS[open.basis as usize],
+                }),
+                None => {
+                    missing_entry += 1;
+                    let entry = if case.gaps == Gaps::Min {
+                        r.day
+                    } else {
+                        last_exit.unwrap_or(case.first_input_day)
+                    };
+                    stays.push(NaiveStay {
+                        entry,
+                        exit: r.day,
+                        open: false,
+                        exempt: false,
+                    });
+                }
+            }
+            last_exit = Some(r.day);
+        }
+    }
+    if let Some(open) = inside {
+        stays.push(NaiveStay {
+            entry: open.day,
+            exit: as_of,
+            open: true,
+            exempt: EXEMPT_BASIS[open.basis as usize],
+        });
+    }
+
+    let latest = kept.iter().max_by_key(|r| (r.instant, r.seq)).unwrap();
+    let nationality = latest.nationality;
+    let nationality_changed = kept.iter().any(|r| r.nationality != kept[0].nationality);
+    let continuous_limit = rules.continuous_limit(NATIONALITIES[nationality as usize]);
+
+    let grandfathered = |s: &NaiveStay| {
+        case.grandfather == GrandfatherPolicy::StaysEnteredBefore
+            && rules.effective_from.is_some_and(|e| s.entry < e)
+    };
+    let day_may_count = |d: Day| {
+        case.grandfather == GrandfatherPolicy::StaysEnteredBefore
+            || rules.effective_from.is_none_or(|e| d >= e)
+    };
+    // Counted days: present in a stay under the rule, and in no exempt or grandfathered stay.
+    let mut counted: BTreeSet<Day> = BTreeSet::new();
+    for s in stays.iter().filter(|s| !s.exempt && !grandfathered(s)) {
+        counted.extend((s.entry..=s.exit).filter(|&d| day_may_count(d)));
+    }
+    for s in stays.iter().filter(|s| s.exempt || grandfathered(s)) {
+        for d in s.entry..=s.exit {
+            counted.remove(&d);
+        }
+    }
+    let used_in =
+        |set: &BTreeSet<Day>, from: Day, to: Day| (from..=to).filter(|d| set.contains(d)).count();
+    let used = |set: &BTreeSet<Day>, d: Day| used_in(set, d - window + 1, d);
+
+    let mut first_violation = None;
+    let mut overstay_days = 0;
+    let mut max_days_in_window = 0;
+    for &d in &counted {
+        let u = used(&counted, d);
+        max_days_in_window = max_days_in_window.max(u);
+        if u > limit {
+            first_violation.get_or_insert(d);
+            overstay_days += 1;
+        }
+    }
+
+    let mut entries_over_limit = 0;
+    let mut continuous = false;
+    let (mut longest_stay_days, mut longest_stay_entry) = (0, None);
+    for s in stays.iter().filter(|s| !s.exempt) {
+        if !grandfathered(s)
+            && counted.contains(&s.entry)
+            && used_in(&counted, s.entry - window + 1, s.entry - 1) >= limit
+        {
+            entries_over_limit += 1;
+        }
+        let length = (s.exit - s.entry + 1) as u32;
+        if continuous_limit.is_some_and(|max| length > max) {
+            continuous = true;
+        }
+        if length > longest_stay_days {
+            longest_stay_days = length;
+            longest_stay_entry = Some(s.entry);
+        }
+    }
+
+    let current = stays.last().filter(|s| s.open).copied();
+    let mut must_leave_by = None;
+    if let Some(stay) = current.filter(|s| !s.exempt) {
+        let breaks_on = |set: &BTreeSet<Day>, d: Day| {
+            (set.contains(&d) && used(set, d) > limit)
+                || continuous_limit.is_some_and(|max| (d - stay.entry + 1) as u32 > max)
+        };
+        if let Some(first) = (stay.entry..=as_of).find(|&d| breaks_on(&counted, d)) {
+            must_leave_by = Some(first - 1);
+        } else {
+            // Stay on day by day until a day breaks a rule.
+            let mut staying = counted.clone();
+            for d in as_of + 1..as_of + 400 {
+                if !grandfathered(&stay) && day_may_count(d) {
+                    staying.insert(d);
+                }
+                if breaks_on(&staying, d) {
+                    must_leave_by = Some(d - 1);
+                    break;
+                }
+            }
+        }
+    }
+
+    Some(Expected {
+        nationality,
+        first_violation,
+        overstay_days,
+        max_days_in_window: max_days_in_window as u32,
+        continuous,
+        entries_over_limit,
+        longest_stay_days,
+        longest_stay_entry,
+        in_country: current.is_some(),
+        days_used: current.map(|_| used(&counted, as_of) as u32),
+        must_leave_by,
+        duplicates,
+        missing_entry,
+        missing_exit,
+        nationality_changed,
+    })
+}
+
+fn as_expected(f: Finding) -> Expected {
+    Expected {
+        nationality: f.nationality,
+        first_violation: f.first_violation,
+        overstay_days: f.overstay_days,
+        max_days_in_window: f.max_days_in_window,
+        continuous: f.continuous,
+        entries_over_limit: f.entries_over_limit,
+        longest_stay_days: f.longest_stay_days,
+        longest_stay_entry: f.longest_stay_entry,
+        in_country: f.in_country,
+        days_used: f.days_used,
+        must_leave_by: f.must_leave_by,
+        duplicates: f.anomalies.duplicate,
+        missing_entry: f.anomalies.missing_entry,
+        missing_exit: f.anomalies.missing_exit,
+        nationality_changed: f.anomalies.nationality_changed,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn engine_equals_naive_day_by_day(case in case()) {
+        let rules = rules_for(&case);
+        let engine = engine_answer(&case, &rules).map(as_expected);
+        let naive = naive_answer(&case, &rules);
+        prop_assert_eq!(engine, naive);
+    }
+
+    /// Invariants RULES.md states outright.
+    #[test]
+    fn stated_invariants_hold(case in case()) {
+        let rules = rules_for(&case);
+        if let Some(f) = engine_answer(&case, &rules) {
+            prop_assert!(f.max_days_in_window <= rules.window_days);
+            if f.entries_over_limit > 0 {
+                prop_assert!(f.cumulative(), "entry_over_limit implies cumulative");
+            }
+            prop_assert_eq!(f.cumulative(), f.overstay_days > 0);
+            prop_assert_eq!(f.cumulative(), f.max_days_in_window > rules.max_days_in_window);
+            if let (Some(used), false) = (f.days_used, f.cumulative()) {
+                prop_assert!(used <= rules.max_days_in_window);
+            }
+        }
+    }
+}
