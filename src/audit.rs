@@ -10,8 +10,9 @@ use anyhow::Result;
 use rayon::prelude::*;
 
 use crate::day::Day;
-use crate::engine::{evaluate, EngineContext, Finding};
+use crate::engine::{evaluate, EngineContext, Finding, PersonFacts};
 use crate::frame::partition_by_person;
+use crate::ingest::facts::{read_facts, FactRows};
 use crate::ingest::{read_inputs, IngestOptions, InputSpec, Rejected};
 use crate::rules::{GrandfatherPolicy, RuleSet};
 use crate::stays::{build_history, Gaps, StayContext};
@@ -24,6 +25,10 @@ pub struct AuditOptions {
     pub gaps: Gaps,
     /// `None`: the latest local day among the valid rows.
     pub as_of: Option<Day>,
+    /// Residence permits file (`person_id, valid_from, valid_to[, kind]`).
+    pub permits: Option<String>,
+    /// Expulsion decisions file (`person_id, decided_on`).
+    pub expulsions: Option<String>,
 }
 
 /// One evaluated person.
@@ -60,22 +65,45 @@ pub struct StageSeconds {
 pub struct AuditOutcome {
     /// Every person with at least one used row, sorted by person_id.
     pub persons: Vec<PersonResult>,
+    /// Rejected rows: crossings first, then permits, then expulsions, each in file order.
     pub rejected: Vec<Rejected>,
+    /// Crossing rows.
     pub accounting: RowAccounting,
+    pub permit_rows: Option<FactRows>,
+    pub expulsion_rows: Option<FactRows>,
     /// `None` when no row was valid.
     pub as_of: Option<Day>,
     pub stays: u64,
     pub seconds: StageSeconds,
 }
 
+static NO_FACTS: PersonFacts = PersonFacts {
+    permits: Vec::new(),
+    expulsions: Vec::new(),
+};
+
 pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
     let clock = Instant::now();
+    if options.expulsions.is_some() && options.rules.entry_ban_years.is_none() {
+        anyhow::bail!(
+            "--expulsions: rule set {} has no entry ban (entry_ban_years)",
+            options.rules.name
+        );
+    }
     let ingested = read_inputs(&options.inputs, &options.ingest)?;
+    let facts = read_facts(
+        options.permits.as_deref(),
+        options.expulsions.as_deref(),
+        options.ingest.tz,
+        None,
+    )?;
+    let mut rejected = ingested.rejected;
+    rejected.extend(facts.rejected.iter().cloned());
     let read_seconds = clock.elapsed().as_secs_f64();
     let crossings = &ingested.crossings;
     let mut accounting = RowAccounting {
         rows_read: ingested.rows_read,
-        rows_rejected: ingested.rejected.len() as u64,
+        rows_rejected: rejected.len() as u64 - facts.rejected.len() as u64,
         ..RowAccounting::default()
     };
     let as_of = options.as_of.or_else(|| crossings.last_day());
@@ -83,8 +111,10 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
         // Nothing valid to audit: every row was rejected (or there were none).
         return Ok(AuditOutcome {
             persons: Vec::new(),
-            rejected: ingested.rejected,
+            rejected,
             accounting,
+            permit_rows: facts.permits,
+            expulsion_rows: facts.expulsions,
             as_of,
             stays: 0,
             seconds: StageSeconds {
@@ -131,7 +161,8 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
         .map(|(person_id, range)| {
             let history = build_history(&partitioned.records[range.clone()], &stay_context);
             let limit = continuous_limits[history.nationality as usize];
-            let finding = evaluate(&history, limit, &engine_context);
+            let person_facts = facts.for_person(person_id).unwrap_or(&NO_FACTS);
+            let finding = evaluate(&history, person_facts, limit, &engine_context);
             PersonResult {
                 person_id: person_id.clone(),
                 nationality: crossings
@@ -153,8 +184,10 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
     let stays = persons.iter().map(|p| u64::from(p.finding.stays)).sum();
     Ok(AuditOutcome {
         persons,
-        rejected: ingested.rejected,
+        rejected,
         accounting,
+        permit_rows: facts.permits,
+        expulsion_rows: facts.expulsions,
         as_of: Some(as_of),
         stays,
         seconds: StageSeconds {

@@ -95,9 +95,24 @@ pub struct AuditArgs {
     #[arg(long = "col", value_name = "FIELD=HEADER")]
     pub columns: Vec<String>,
 
+    #[command(flatten)]
+    pub facts: FactArgs,
+
     /// No summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Facts from outside the crossing export, shared by `audit` and `check`.
+#[derive(Args, Debug)]
+pub struct FactArgs {
+    /// Temporary residence permits, CSV `person_id,valid_from,valid_to[,kind]`: covered days do not count.
+    #[arg(long, value_name = "FILE")]
+    pub permits: Option<String>,
+
+    /// Expulsion decisions, CSV `person_id,decided_on`: an entry within the ban is `banned_entry`.
+    #[arg(long, value_name = "FILE")]
+    pub expulsions: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -10,6 +10,57 @@ use crate::day::Day;
 use crate::rules::{GrandfatherPolicy, RuleSet};
 use crate::stays::{Anomalies, History, Stay};
 
+/// Facts about a person from outside the crossing export.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersonFacts {
+    /// Days covered by a valid temporary residence permit, as `[from, to]` intervals.
+    pub permits: Vec<(Day, Day)>,
+    /// Days of expulsion decisions.
+    pub expulsions: Vec<Day>,
+}
+
+/// Which rule a day breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BreakRule {
+    Cumulative,
+    Continuous,
+    Both,
+}
+
+impl BreakRule {
+    pub fn name(self) -> &'static str {
+        match self {
+            BreakRule::Cumulative => "cumulative",
+            BreakRule::Continuous => "continuous",
+            BreakRule::Both => "cumulative and continuous",
+        }
+    }
+}
+
+/// One violation with its dates (for `check`; the report shows the summary fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Violation {
+    /// Counted days `from..=to` each had more than the limit used.
+    Cumulative { from: Day, to: Day },
+    /// The stay entered on `entry` was past the continuous limit on days `from..=to`.
+    Continuous { entry: Day, from: Day, to: Day },
+    /// An entry made with no day left: it should have been refused.
+    EntryOverLimit { entry: Day },
+    /// An entry within the ban that followed the expulsion decided on `decided_on`.
+    BannedEntry { entry: Day, decided_on: Day },
+}
+
+impl Violation {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Violation::Cumulative { .. } => "cumulative",
+            Violation::Continuous { .. } => "continuous",
+            Violation::EntryOverLimit { .. } => "entry_over_limit",
+            Violation::BannedEntry { .. } => "banned_entry",
+        }
+    }
+}
+
 /// Everything the rules decide about one person.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
@@ -21,14 +72,19 @@ pub struct Finding {
     pub max_days_in_window: u32,
     pub continuous: bool,
     pub entries_over_limit: u32,
+    pub banned_entries: u32,
     pub longest_stay_days: u32,
     pub longest_stay_entry: Option<Day>,
     pub in_country: bool,
     /// `used(as_of)`, for persons in the country.
     pub days_used: Option<u32>,
     pub must_leave_by: Option<Day>,
+    /// The rule that sets `must_leave_by`.
+    pub must_leave_rule: Option<BreakRule>,
     pub anomalies: Anomalies,
     pub stays: u32,
+    /// Every violation with its dates, in the order found.
+    pub violations: Vec<Violation>,
 }
 
 impl Finding {
@@ -37,7 +93,10 @@ impl Finding {
     }
 
     pub fn flagged(&self) -> bool {
-        self.cumulative() || self.continuous || self.entries_over_limit > 0
+        self.cumulative()
+            || self.continuous
+            || self.entries_over_limit > 0
+            || self.banned_entries > 0
     }
 
     /// Violation names in the report's order.
@@ -51,6 +110,9 @@ impl Finding {
         }
         if self.entries_over_limit > 0 {
             names.push("entry_over_limit");
+        }
+        if self.banned_entries > 0 {
+            names.push("banned_entry");
         }
         names
     }
@@ -83,14 +145,14 @@ impl EngineContext<'_> {
 }
 
 /// Evaluates one person. `continuous_limit` is the limit for their deciding nationality.
-pub fn evaluate(history: &History, continuous_limit: Option<u32>, ctx: &EngineContext) -> Finding {
-    let limit = ctx.rules.max_days_in_window as i64;
-    let counted = counted_days(&history.stays, ctx);
-    let window = Window {
-        days: &counted,
-        length: ctx.rules.window_days as Day,
-    };
-
+pub fn evaluate(
+    history: &History,
+    facts: &PersonFacts,
+    continuous_limit: Option<u32>,
+    ctx: &EngineContext,
+) -> Finding {
+    let person = Person::new(&history.stays, facts, continuous_limit, ctx);
+    let limit = person.limit;
     let mut finding = Finding {
         nationality: history.nationality,
         first_violation: None,
@@ -98,103 +160,301 @@ pub fn evaluate(history: &History, continuous_limit: Option<u32>, ctx: &EngineCo
         max_days_in_window: 0,
         continuous: false,
         entries_over_limit: 0,
+        banned_entries: 0,
         longest_stay_days: 0,
         longest_stay_entry: None,
         in_country: false,
         days_used: None,
         must_leave_by: None,
+        must_leave_rule: None,
         anomalies: history.anomalies,
         stays: history.stays.len() as u32,
+        violations: Vec::new(),
     };
 
     // Cumulative: within a run `used` is non-decreasing, so its maximum is at the run's end.
-    for &(start, end) in &counted.runs {
-        let used_at_end = window.used(end);
+    for &(start, end) in person.counted.runs() {
+        let used_at_end = person.used(end);
         finding.max_days_in_window = finding.max_days_in_window.max(used_at_end as u32);
         if used_at_end > limit {
-            let first = window.first_day_over(start, end, limit);
+            let first = person.first_day_over(start, end);
             finding.first_violation.get_or_insert(first);
             finding.overstay_days += (end - first + 1) as u32;
+            finding.violations.push(Violation::Cumulative {
+                from: first,
+                to: end,
+            });
         }
     }
 
     for stay in &history.stays {
+        if stay.basis.is_some() {
+            if let Some(decided_on) = person.ban_on(stay.entry_day) {
+                finding.banned_entries += 1;
+                finding.violations.push(Violation::BannedEntry {
+                    entry: stay.entry_day,
+                    decided_on,
+                });
+            }
+        }
         if stay.exempt {
             continue;
         }
-        let counted_stay = !ctx.is_grandfathered(stay) && counted.contains(stay.entry_day);
-        if counted_stay && window.used_before(stay.entry_day) >= limit {
+        let counted_stay = !ctx.is_grandfathered(stay) && person.counted.contains(stay.entry_day);
+        if counted_stay && person.used_before(stay.entry_day) >= limit {
             finding.entries_over_limit += 1;
+            finding.violations.push(Violation::EntryOverLimit {
+                entry: stay.entry_day,
+            });
         }
-        if continuous_limit.is_some_and(|max| stay.length() > max) {
-            finding.continuous = true;
+        let mut longest_part = 0;
+        for (from, to) in person.permit_free_parts(stay) {
+            longest_part = longest_part.max((to - from + 1) as u32);
+            if let Some(max) = continuous_limit.filter(|&max| (to - from + 1) as u32 > max) {
+                finding.continuous = true;
+                finding.violations.push(Violation::Continuous {
+                    entry: stay.entry_day,
+                    from: from + max as Day,
+                    to,
+                });
+            }
         }
-        if stay.length() > finding.longest_stay_days {
-            finding.longest_stay_days = stay.length();
+        if longest_part > finding.longest_stay_days {
+            finding.longest_stay_days = longest_part;
             finding.longest_stay_entry = Some(stay.entry_day);
         }
     }
 
     if let Some(current) = history.stays.last().filter(|stay| stay.open) {
         finding.in_country = true;
-        finding.days_used = Some(window.used(ctx.as_of) as u32);
+        finding.days_used = Some(person.used(ctx.as_of) as u32);
         if !current.exempt {
-            finding.must_leave_by = must_leave_by(current, &window, continuous_limit, ctx);
+            if let Some((day, rule)) =
+                must_leave_by(&history.stays, &person, facts, continuous_limit, ctx)
+            {
+                finding.must_leave_by = Some(day);
+                finding.must_leave_rule = Some(rule);
+            }
         }
     }
     finding
 }
 
-/// RULES.md "For a person in the country on as_of" (details in docs/DECISIONS.md).
+/// RULES.md "For a person in the country on as_of" (details in docs/DECISIONS.md): the
+/// day before the current stay's first violation if it has one by as_of, else the day
+/// before the first day that staying on would break a rule.
 fn must_leave_by(
-    current: &Stay,
-    window: &Window,
+    stays: &[Stay],
+    person: &Person,
+    facts: &PersonFacts,
     continuous_limit: Option<u32>,
     ctx: &EngineContext,
-) -> Option<Day> {
-    let limit = ctx.rules.max_days_in_window as i64;
-    let as_of = ctx.as_of;
-    let entry = current.entry_day;
+) -> Option<(Day, BreakRule)> {
+    let current = stays.last().expect("an open stay");
+    if let Some((day, rule)) = person.first_break(current, current.entry_day, ctx.as_of) {
+        return Some((day - 1, rule));
+    }
+    let horizon = person.horizon(ctx.as_of);
+    let mut staying = stays.to_vec();
+    staying.last_mut().expect("an open stay").exit_day = horizon;
+    let extended = Person::new(&staying, facts, continuous_limit, ctx);
+    let current = staying.last().expect("an open stay");
+    extended
+        .first_break(current, ctx.as_of + 1, horizon)
+        .map(|(day, rule)| (day - 1, rule))
+}
 
-    // Already in violation: the day before the current stay's first violation.
-    let continuous_break = continuous_limit
-        .map(|max| entry + max as Day)
-        .filter(|&day| day <= as_of);
-    let cumulative_break = window.days.runs.iter().find_map(|&(start, end)| {
-        let (low, high) = (start.max(entry), end.min(as_of));
-        (low <= high && window.used(high) > limit).then(|| window.first_day_over(low, high, limit))
-    });
-    if let Some(first_break) = [continuous_break, cumulative_break]
-        .into_iter()
-        .flatten()
-        .min()
-    {
-        return Some(first_break - 1);
+/// The answer of planning mode: how long a stay entered on a given day may last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryPlan {
+    /// 0 when entry would be refused; `None` when no rule ever ends the stay.
+    pub max_stay_days: Option<u32>,
+    /// Why the stay must end (or entry be refused).
+    pub limited_by: Option<BreakRule>,
+    /// Entry refused because of an expulsion ban (decision day).
+    pub banned_by: Option<Day>,
+}
+
+impl EntryPlan {
+    /// Last day of the longest allowed stay; `None` if entry is refused or unlimited.
+    pub fn last_day(&self, enter: Day) -> Option<Day> {
+        self.max_stay_days
+            .filter(|&days| days > 0)
+            .map(|days| enter + days as Day - 1)
+    }
+}
+
+/// If the person (outside from `ctx.as_of` on, an open stay read as ending that day)
+/// enters visa-free on `enter` (>= as_of), the longest stay the rules allow from that entry.
+pub fn plan_entry(
+    history: &History,
+    facts: &PersonFacts,
+    continuous_limit: Option<u32>,
+    ctx: &EngineContext,
+    enter: Day,
+) -> EntryPlan {
+    let probe = Person::new(&history.stays, facts, continuous_limit, ctx);
+    if let Some(decided_on) = probe.ban_on(enter) {
+        return EntryPlan {
+            max_stay_days: Some(0),
+            limited_by: None,
+            banned_by: Some(decided_on),
+        };
+    }
+    let horizon = probe.horizon(enter);
+    let mut stays: Vec<Stay> = history.stays.clone();
+    if let Some(last) = stays.last_mut() {
+        last.open = false;
+    }
+    let trip = Stay {
+        entry_day: enter,
+        exit_day: horizon,
+        open: false,
+        exempt: false,
+        basis: None,
+        entry_checkpoint: None,
+        exit_checkpoint: None,
+    };
+    stays.push(trip);
+    let person = Person::new(&stays, facts, continuous_limit, ctx);
+    match person.first_break(&trip, enter, horizon) {
+        Some((day, rule)) => EntryPlan {
+            max_stay_days: Some((day - enter) as u32),
+            limited_by: Some(rule),
+            banned_by: None,
+        },
+        None => EntryPlan {
+            max_stay_days: None,
+            limited_by: None,
+            banned_by: None,
+        },
+    }
+}
+
+/// One person's counted days and limits, ready for questions about single days.
+struct Person<'a> {
+    counted: DaySet,
+    permits: DaySet,
+    expulsions: &'a [Day],
+    window: Day,
+    limit: i64,
+    continuous_limit: Option<u32>,
+    ban_years: Option<u32>,
+    effective_from: Option<Day>,
+}
+
+impl<'a> Person<'a> {
+    fn new(
+        stays: &[Stay],
+        facts: &'a PersonFacts,
+        continuous_limit: Option<u32>,
+        ctx: &EngineContext,
+    ) -> Person<'a> {
+        let permits = DaySet::from_intervals(facts.permits.clone());
+        Person {
+            counted: counted_days(stays, ctx).minus(&permits),
+            permits,
+            expulsions: &facts.expulsions,
+            window: ctx.rules.window_days as Day,
+            limit: i64::from(ctx.rules.max_days_in_window),
+            continuous_limit,
+            ban_years: ctx.rules.entry_ban_years,
+            effective_from: ctx.rules.effective_from,
+        }
     }
 
-    // Otherwise: the last day staying on breaks neither rule.
-    let continuous_last = continuous_limit.map(|max| entry + max as Day - 1);
-    let cumulative_last = if ctx.is_grandfathered(current) {
-        None
-    } else {
-        let first_future = ctx
-            .counting_from()
-            .map_or(as_of + 1, |from| from.max(as_of + 1));
-        let staying = Staying {
-            window,
-            as_of,
-            first_future,
-        };
-        staying.first_day_over(limit).map(|day| day - 1)
-    };
-    [continuous_last, cumulative_last]
-        .into_iter()
-        .flatten()
-        .min()
+    /// `used(D)`: counted days in the window ending on D.
+    fn used(&self, day: Day) -> i64 {
+        self.counted.count_through(day) - self.counted.count_through(day - self.window)
+    }
+
+    /// Counted days in the window before `day`: `[day - (window - 1), day - 1]`.
+    fn used_before(&self, day: Day) -> i64 {
+        self.counted.count_through(day - 1) - self.counted.count_through(day - self.window)
+    }
+
+    /// First day in `[low, high]` with `used > limit`; `used` must be non-decreasing there
+    /// (consecutive counted days) and exceed the limit at `high`.
+    fn first_day_over(&self, low: Day, high: Day) -> Day {
+        let (mut low, mut high) = (low, high);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if self.used(middle) > self.limit {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        low
+    }
+
+    /// The parts of a stay not covered by a permit: the continuous rule applies to each.
+    fn permit_free_parts(&self, stay: &Stay) -> Vec<(Day, Day)> {
+        DaySet::from_runs(vec![(stay.entry_day, stay.exit_day)])
+            .minus(&self.permits)
+            .runs
+    }
+
+    /// The expulsion decision whose ban covers an entry on `day`, if any.
+    fn ban_on(&self, day: Day) -> Option<Day> {
+        let years = self.ban_years?;
+        self.expulsions
+            .iter()
+            .copied()
+            .filter(|&decided| decided <= day && day < add_years(decided, years))
+            .min()
+    }
+
+    /// The first day in `[from, to]` of `stay` that breaks a rule: a counted day over the
+    /// limit, or a day past the continuous limit in a permit-free part of the stay.
+    fn first_break(&self, stay: &Stay, from: Day, to: Day) -> Option<(Day, BreakRule)> {
+        let cumulative = self.counted.runs().iter().find_map(|&(start, end)| {
+            let (low, high) = (start.max(from), end.min(to));
+            (low <= high && self.used(high) > self.limit).then(|| self.first_day_over(low, high))
+        });
+        let continuous = self.continuous_limit.and_then(|max| {
+            self.permit_free_parts(stay)
+                .into_iter()
+                .find_map(|(part_start, part_end)| {
+                    let day = (part_start + max as Day).max(from);
+                    (day <= part_end.min(to)).then_some(day)
+                })
+        });
+        match (cumulative, continuous) {
+            (Some(c), Some(k)) if c == k => Some((c, BreakRule::Both)),
+            (Some(c), Some(k)) if k < c => Some((k, BreakRule::Continuous)),
+            (Some(c), _) => Some((c, BreakRule::Cumulative)),
+            (None, Some(k)) => Some((k, BreakRule::Continuous)),
+            (None, None) => None,
+        }
+    }
+
+    /// A day far enough after `from` that staying on until then must break any rule that
+    /// can be broken: past every permit and the effective date, then a full window, the
+    /// limit and the continuous limit.
+    fn horizon(&self, from: Day) -> Day {
+        let after_permits = self
+            .permits
+            .runs()
+            .last()
+            .map_or(from, |&(_, end)| end.max(from));
+        let start = after_permits.max(self.effective_from.unwrap_or(from));
+        start + self.window + self.limit as Day + self.continuous_limit.unwrap_or(0) as Day + 1
+    }
+}
+
+/// The same calendar day `years` later (29 February becomes 28 February).
+pub fn add_years(day: Day, years: u32) -> Day {
+    let date = crate::day::to_naive(day);
+    let later = date
+        .checked_add_months(chrono::Months::new(12 * years))
+        .expect("date in range");
+    crate::day::from_naive(later)
 }
 
 /// The counted days (RULES.md "Which days count"): present days of stays under the
-/// cumulative rule, minus every day of an exempt or grandfathered stay.
+/// cumulative rule, minus every day of an exempt or grandfathered stay. Permit days are
+/// taken off by the caller.
 fn counted_days(stays: &[Stay], ctx: &EngineContext) -> DaySet {
     let counting_from = ctx.counting_from();
     let mut included = Vec::new();
@@ -234,7 +494,7 @@ impl DaySet {
         DaySet::from_runs(runs)
     }
 
-    fn from_runs(runs: Vec<(Day, Day)>) -> DaySet {
+    pub fn from_runs(runs: Vec<(Day, Day)>) -> DaySet {
         let mut before = Vec::with_capacity(runs.len());
         let mut total = 0;
         for &(start, end) in &runs {
@@ -290,74 +550,6 @@ impl DaySet {
 
     pub fn runs(&self) -> &[(Day, Day)] {
         &self.runs
-    }
-}
-
-/// `used(D)`: counted days in the window ending on D.
-struct Window<'a> {
-    days: &'a DaySet,
-    length: Day,
-}
-
-impl Window<'_> {
-    fn used(&self, day: Day) -> i64 {
-        self.days.count_through(day) - self.days.count_through(day - self.length)
-    }
-
-    /// Counted days in the window before `day`: `[day - (length - 1), day - 1]`.
-    fn used_before(&self, day: Day) -> i64 {
-        self.days.count_through(day - 1) - self.days.count_through(day - self.length)
-    }
-
-    /// First day in `[low, high]` with `used > limit`; `used` must be non-decreasing there
-    /// (consecutive counted days) and exceed the limit at `high`.
-    fn first_day_over(&self, low: Day, high: Day, limit: i64) -> Day {
-        let (mut low, mut high) = (low, high);
-        while low < high {
-            let middle = low + (high - low) / 2;
-            if self.used(middle) > limit {
-                high = middle;
-            } else {
-                low = middle + 1;
-            }
-        }
-        low
-    }
-}
-
-/// The counted days if the person stays every day after as_of (days from `first_future` on).
-struct Staying<'a> {
-    window: &'a Window<'a>,
-    as_of: Day,
-    first_future: Day,
-}
-
-impl Staying<'_> {
-    fn count_through(&self, day: Day) -> i64 {
-        let past = self.window.days.count_through(day.min(self.as_of));
-        past + i64::from((day - self.first_future + 1).max(0))
-    }
-
-    fn used(&self, day: Day) -> i64 {
-        self.count_through(day) - self.count_through(day - self.window.length)
-    }
-
-    /// The first future day with `used > limit`; `None` if staying never breaks the rule
-    /// (a window no longer than the limit).
-    fn first_day_over(&self, limit: i64) -> Option<Day> {
-        let (mut low, mut high) = (self.first_future, self.first_future + limit as Day);
-        if self.used(high) <= limit {
-            return None;
-        }
-        while low < high {
-            let middle = low + (high - low) / 2;
-            if self.used(middle) > limit {
-                high = middle;
-            } else {
-                low = middle + 1;
-            }
-        }
-        Some(low)
     }
 }
 

@@ -56,6 +56,8 @@ pub struct RuleSet {
     pub grandfather: GrandfatherPolicy,
     /// Entry bases subject to the rules; a stay entered on any other basis is exempt.
     pub counted_bases: Vec<String>,
+    /// Years an expulsion decision bars entry (`--expulsions`); `None`: no ban rule.
+    pub entry_ban_years: Option<u32>,
 }
 
 pub const DEFAULT_RULES: &str = "kz-2023";
@@ -84,6 +86,7 @@ impl RuleSet {
                 effective_from: Some(crate::day::days_from_civil(2023, 1, 27)),
                 grandfather: GrandfatherPolicy::StaysEnteredBefore,
                 counted_bases: vec!["visa_free".into()],
+                entry_ban_years: Some(5),
             }),
             "schengen" => Some(RuleSet {
                 name: "schengen".into(),
@@ -94,6 +97,7 @@ impl RuleSet {
                 effective_from: None,
                 grandfather: GrandfatherPolicy::StaysEnteredBefore,
                 counted_bases: vec!["visa_free".into()],
+                entry_ban_years: None,
             }),
             _ => None,
         }
@@ -141,6 +145,7 @@ impl RuleSet {
             effective_from: self.effective_from.map(format_day),
             grandfather: self.grandfather,
             counted_bases: self.counted_bases.clone(),
+            entry_ban_years: self.entry_ban_years,
             continuous: self.continuous.as_ref().map(|limits| ContinuousFile {
                 default: limits.default_days,
                 by_nationality: limits.by_nationality.clone(),
@@ -200,6 +205,7 @@ impl RuleSet {
                 .iter()
                 .map(|b| crate::ingest::normalize_basis(b))
                 .collect(),
+            entry_ban_years: file.entry_ban_years,
         })
     }
 }
@@ -218,6 +224,8 @@ struct RuleFile {
     #[serde(default = "default_grandfather")]
     grandfather: GrandfatherPolicy,
     counted_bases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entry_ban_years: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     continuous: Option<ContinuousFile>,
 }

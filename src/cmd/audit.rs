@@ -44,6 +44,8 @@ pub fn run(args: AuditArgs) -> Result<Status> {
         rules,
         gaps: args.gaps,
         as_of,
+        permits: args.facts.permits.clone(),
+        expulsions: args.facts.expulsions.clone(),
     };
 
     let outcome = audit::run(&options)?;

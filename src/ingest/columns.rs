@@ -102,60 +102,85 @@ pub struct HeaderLayout {
 impl HeaderLayout {
     /// Matches header names (trimmed, case-insensitive, byte-order mark removed).
     pub fn resolve(header: &csv::ByteRecord, map: &ColumnMap) -> Result<HeaderLayout> {
-        let names: Vec<String> = header
+        let wanted: Vec<Wanted> = Field::ALL
             .iter()
-            .enumerate()
-            .map(|(i, raw)| {
-                let raw = if i == 0 {
-                    raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw)
-                } else {
-                    raw
-                };
-                String::from_utf8_lossy(raw).trim().to_lowercase()
+            .map(|&field| Wanted {
+                field: field.name(),
+                header: map.header_for(field),
+                required: field.required(),
             })
             .collect();
+        let (width, found) = locate_columns(header, &wanted)
+            .map_err(|e| anyhow::anyhow!("{e}; map other names with --col FIELD=HEADER"))?;
         let mut indexes = [None; 6];
-        let mut missing = Vec::new();
-        for (slot, field) in indexes.iter_mut().zip(Field::ALL) {
-            let wanted = map.header_for(field).to_lowercase();
-            let found: Vec<usize> = (0..names.len()).filter(|&i| names[i] == wanted).collect();
-            match found.as_slice() {
-                [] if field.required() => missing.push(if wanted == field.name() {
-                    field.name().to_string()
-                } else {
-                    format!("{} (as '{}')", field.name(), map.header_for(field))
-                }),
-                [] => {}
-                [index] => *slot = Some(*index),
-                [..] => bail!(
-                    "column '{}' appears {} times in the header; cannot tell which holds {}",
-                    map.header_for(field),
-                    found.len(),
-                    field.name()
-                ),
-            }
-        }
-        if !missing.is_empty() {
-            let plural = if missing.len() == 1 {
-                "column"
-            } else {
-                "columns"
-            };
-            bail!(
-                "missing required {plural} {} (header has: {}; map other names with --col FIELD=HEADER)",
-                missing.join(", "),
-                names.join(", ")
-            );
-        }
-        Ok(HeaderLayout {
-            width: names.len(),
-            indexes,
-        })
+        indexes.copy_from_slice(&found);
+        Ok(HeaderLayout { width, indexes })
     }
 
     pub fn index(&self, field: Field) -> Option<usize> {
         self.indexes[Field::ALL.iter().position(|f| *f == field).expect("listed")]
     }
+}
+
+/// A column a file must or may have: the field it holds and the header name to look for.
+pub struct Wanted<'a> {
+    pub field: &'a str,
+    pub header: &'a str,
+    pub required: bool,
+}
+
+/// Finds the wanted columns in a header row. Returns the header's width and, per wanted
+/// column, its index. A missing required column or an ambiguous one is an error.
+pub fn locate_columns(
+    header: &csv::ByteRecord,
+    wanted: &[Wanted],
+) -> Result<(usize, Vec<Option<usize>>)> {
+    let names: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let raw = if i == 0 {
+                raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw)
+            } else {
+                raw
+            };
+            String::from_utf8_lossy(raw).trim().to_lowercase()
+        })
+        .collect();
+    let mut indexes = Vec::with_capacity(wanted.len());
+    let mut missing = Vec::new();
+    for column in wanted {
+        let header = column.header.to_lowercase();
+        let found: Vec<usize> = (0..names.len()).filter(|&i| names[i] == header).collect();
+        match found.as_slice() {
+            [] if column.required => missing.push(if header == column.field {
+                column.field.to_string()
+            } else {
+                format!("{} (as '{}')", column.field, column.header)
+            }),
+            [] => indexes.push(None),
+            [index] => indexes.push(Some(*index)),
+            [..] => bail!(
+                "column '{}' appears {} times in the header; cannot tell which holds {}",
+                column.header,
+                found.len(),
+                column.field
+            ),
+        }
+    }
+    if !missing.is_empty() {
+        let plural = if missing.len() == 1 {
+            "column"
+        } else {
+            "columns"
+        };
+        bail!(
+            "missing required {plural} {} (header has: {})",
+            missing.join(", "),
+            names.join(", ")
+        );
+    }
+    Ok((names.len(), indexes))
 }
 
 #[cfg(test)]

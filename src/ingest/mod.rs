@@ -6,6 +6,7 @@
 //! [`Crossings`], which `frame` hands to polars for partitioning by person.
 
 pub mod columns;
+pub mod facts;
 pub mod timestamp;
 
 use std::collections::HashMap;
@@ -333,7 +334,7 @@ fn shorten(text: &str) -> String {
     format!("{}... ({} bytes)", &text[..end], text.len())
 }
 
-fn record_text(record: &csv::ByteRecord) -> String {
+pub(crate) fn record_text(record: &csv::ByteRecord) -> String {
     let fields: Vec<String> = record
         .iter()
         .map(|f| String::from_utf8_lossy(f).into_owned())

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::audit::{AuditOutcome, RowAccounting, StageSeconds};
 use crate::day::format_day;
+use crate::ingest::facts::FactRows;
 
 #[derive(Serialize)]
 pub struct Summary {
@@ -18,6 +19,12 @@ pub struct Summary {
     pub tz: String,
     #[serde(flatten)]
     pub accounting: RowAccounting,
+    /// Rows of the `--permits` file, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permits: Option<FactRows>,
+    /// Rows of the `--expulsions` file, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expulsions: Option<FactRows>,
     pub persons: u64,
     pub stays: u64,
     pub flagged_persons: u64,
@@ -96,6 +103,8 @@ pub fn summarize(outcome: &AuditOutcome, settings: RunSettings) -> Summary {
         grandfather: settings.grandfather,
         tz: settings.tz,
         accounting: outcome.accounting,
+        permits: outcome.permit_rows,
+        expulsions: outcome.expulsion_rows,
         persons: outcome.persons.len() as u64,
         stays: outcome.stays,
         flagged_persons: flagged,
