@@ -106,8 +106,8 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
         rows_rejected: rejected.len() as u64 - facts.rejected.len() as u64,
         ..RowAccounting::default()
     };
-    let as_of = options.as_of.or_else(|| crossings.last_day());
-    let (Some(as_of), Some(first_input_day)) = (as_of, crossings.first_day()) else {
+    let as_of = options.as_of.or(ingested.last_day);
+    let (Some(as_of), Some(first_input_day)) = (as_of, ingested.first_day) else {
         // Nothing valid to audit: every row was rejected (or there were none).
         return Ok(AuditOutcome {
             persons: Vec::new(),

@@ -24,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate every person in crossing exports and write the flagged-overstayer report.
     Audit(AuditArgs),
+    /// One person on one date: days used and left, must-leave date, violations; planning.
+    Check(CheckArgs),
     /// List the built-in rule sets, or print one as TOML (accepted back by --rules).
     Rules(RulesArgs),
 }
@@ -113,6 +115,65 @@ pub struct FactArgs {
     /// Expulsion decisions, CSV `person_id,decided_on`: an entry within the ban is `banned_entry`.
     #[arg(long, value_name = "FILE")]
     pub expulsions: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Crossing export(s), as for `audit`; only the person's rows are kept.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// The person to check (their person_id).
+    #[arg(long, value_name = "ID")]
+    pub person: String,
+
+    /// The day to check [default: the latest crossing day in the input].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub on: Option<String>,
+
+    /// Planning: the longest stay allowed if the person enters on this day.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub enter: Option<String>,
+
+    /// Planning, with --enter: does a trip of N days fit, and if not, when does it break?
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+
+    /// Planning: the earliest entry on or after the check day that allows a stay of N days.
+    #[arg(long, value_name = "N")]
+    pub earliest: Option<u32>,
+
+    /// One JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Built-in rule set or a TOML rule file.
+    #[arg(long, default_value = crate::rules::DEFAULT_RULES, value_name = "NAME|FILE")]
+    pub rules: String,
+
+    /// How missing entries and exits are read.
+    #[arg(long, value_enum, default_value_t = Gaps::Min)]
+    pub gaps: Gaps,
+
+    /// Treatment of stays begun before the effective date [default: from the rule set].
+    #[arg(long, value_enum)]
+    pub grandfather: Option<GrandfatherPolicy>,
+
+    /// The border's local time, as a UTC offset.
+    #[arg(
+        long,
+        default_value = "+05:00",
+        allow_hyphen_values = true,
+        value_name = "±HH:MM"
+    )]
+    pub tz: String,
+
+    /// Read a field from a differently named column (repeatable).
+    #[arg(long = "col", value_name = "FIELD=HEADER")]
+    pub columns: Vec<String>,
+
+    #[command(flatten)]
+    pub facts: FactArgs,
 }
 
 #[derive(Args, Debug)]

@@ -127,7 +127,7 @@ pub struct EngineContext<'a> {
 
 impl EngineContext<'_> {
     /// A stay outside the cumulative rule because it began before the effective date.
-    fn is_grandfathered(&self, stay: &Stay) -> bool {
+    pub fn is_grandfathered(&self, stay: &Stay) -> bool {
         self.grandfather == GrandfatherPolicy::StaysEnteredBefore
             && self
                 .rules
@@ -332,7 +332,7 @@ pub fn plan_entry(
 }
 
 /// One person's counted days and limits, ready for questions about single days.
-struct Person<'a> {
+pub struct Person<'a> {
     counted: DaySet,
     permits: DaySet,
     expulsions: &'a [Day],
@@ -344,7 +344,7 @@ struct Person<'a> {
 }
 
 impl<'a> Person<'a> {
-    fn new(
+    pub fn new(
         stays: &[Stay],
         facts: &'a PersonFacts,
         continuous_limit: Option<u32>,
@@ -364,8 +364,18 @@ impl<'a> Person<'a> {
     }
 
     /// `used(D)`: counted days in the window ending on D.
-    fn used(&self, day: Day) -> i64 {
+    pub fn used(&self, day: Day) -> i64 {
         self.counted.count_through(day) - self.counted.count_through(day - self.window)
+    }
+
+    /// Counted days in `[from, to]`.
+    pub fn counted_between(&self, from: Day, to: Day) -> i64 {
+        self.counted.count_through(to) - self.counted.count_through(from - 1)
+    }
+
+    /// Days of `[from, to]` covered by a permit.
+    pub fn permit_days_between(&self, from: Day, to: Day) -> i64 {
+        self.permits.count_through(to) - self.permits.count_through(from - 1)
     }
 
     /// Counted days in the window before `day`: `[day - (window - 1), day - 1]`.

@@ -39,6 +39,7 @@ pub fn run(args: AuditArgs) -> Result<Status> {
         ingest: IngestOptions {
             tz,
             columns: ColumnMap::from_args(&args.columns)?,
+            only_person: None,
         },
         grandfather: args.grandfather.unwrap_or(rules.grandfather),
         rules,

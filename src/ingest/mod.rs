@@ -40,6 +40,8 @@ pub struct IngestOptions {
     /// The audit's time zone: local days are computed in it.
     pub tz: OffsetSeconds,
     pub columns: ColumnMap,
+    /// Keep only this person's rows (`check`); every row is still validated and counted.
+    pub only_person: Option<String>,
 }
 
 /// Small repeated strings (nationalities, bases, checkpoints) stored once, referenced by code.
@@ -107,15 +109,6 @@ impl Crossings {
     pub fn person_ids(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).map(|row| self.person_id(row))
     }
-
-    /// The latest local day of any valid row: the default as_of.
-    pub fn last_day(&self) -> Option<Day> {
-        self.day.iter().copied().max()
-    }
-
-    pub fn first_day(&self) -> Option<Day> {
-        self.day.iter().copied().min()
-    }
 }
 
 /// One input row that could not be used, and why.
@@ -134,6 +127,32 @@ pub struct Ingested {
     pub crossings: Crossings,
     pub rejected: Vec<Rejected>,
     pub rows_read: u64,
+    /// Earliest and latest local day of any valid row, kept or not (as_of defaults to the latest).
+    pub first_day: Option<Day>,
+    pub last_day: Option<Day>,
+}
+
+impl Ingested {
+    pub fn new() -> Ingested {
+        Ingested {
+            crossings: Crossings::default(),
+            rejected: Vec::new(),
+            rows_read: 0,
+            first_day: None,
+            last_day: None,
+        }
+    }
+
+    fn saw_day(&mut self, day: Day) {
+        self.first_day = Some(self.first_day.map_or(day, |first| first.min(day)));
+        self.last_day = Some(self.last_day.map_or(day, |last| last.max(day)));
+    }
+}
+
+impl Default for Ingested {
+    fn default() -> Ingested {
+        Ingested::new()
+    }
 }
 
 /// Reads every input in order as one export.
@@ -141,11 +160,7 @@ pub fn read_inputs(inputs: &[InputSpec], options: &IngestOptions) -> Result<Inge
     if inputs.iter().filter(|input| input.path == "-").count() > 1 {
         bail!("standard input ('-') can be given only once");
     }
-    let mut ingested = Ingested {
-        crossings: Crossings::default(),
-        rejected: Vec::new(),
-        rows_read: 0,
-    };
+    let mut ingested = Ingested::new();
     for input in inputs {
         let reader: Box<dyn Read> = if input.path == "-" {
             Box::new(io::stdin().lock())
@@ -189,6 +204,7 @@ pub fn read_one(
         .with_context(|| format!("{label}: bad header"))?;
     let mut row = RowParser {
         label,
+        only_person: options.only_person.as_deref(),
         layout: &layout,
         tz: options.tz,
     };
@@ -202,8 +218,9 @@ pub fn read_one(
             }
         }
         out.rows_read += 1;
-        if let Err(rejected) = row.parse_into(&record, &mut out.crossings) {
-            out.rejected.push(rejected);
+        match row.parse_into(&record, &mut out.crossings) {
+            Ok(day) => out.saw_day(day),
+            Err(rejected) => out.rejected.push(rejected),
         }
     }
     Ok(())
@@ -211,17 +228,20 @@ pub fn read_one(
 
 struct RowParser<'a> {
     label: &'a str,
+    only_person: Option<&'a str>,
     layout: &'a HeaderLayout,
     tz: OffsetSeconds,
 }
 
 impl RowParser<'_> {
     /// Validates one record and appends it to `out`, or says why it is rejected.
+    /// Validates one record and appends it to `out` (if it is a wanted person's); returns
+    /// its local day, or says why it is rejected.
     fn parse_into(
         &mut self,
         record: &csv::ByteRecord,
         out: &mut Crossings,
-    ) -> Result<(), Rejected> {
+    ) -> Result<Day, Rejected> {
         let reject = |field: &str, reason: String| Rejected {
             file: self.label.to_string(),
             line: record.position().map(|p| p.line()).unwrap_or(0),
@@ -279,6 +299,9 @@ impl RowParser<'_> {
             .map_err(|reason| reject("crossed_at", shorten(&reason)))?;
         let checkpoint = text(Field::Checkpoint)?;
         let basis = normalize_basis(text(Field::Basis)?);
+        if self.only_person.is_some_and(|only| only != person_id) {
+            return Ok(timestamp.day);
+        }
 
         out.person_text.push_str(person_id);
         out.person_ends.push(out.person_text.len());
@@ -288,7 +311,7 @@ impl RowParser<'_> {
         out.nationality.push(out.nationalities.code(&nationality));
         out.basis.push(out.bases.code(&basis));
         out.checkpoint.push(out.checkpoints.code(checkpoint));
-        Ok(())
+        Ok(timestamp.day)
     }
 }
 
@@ -350,12 +373,9 @@ mod tests {
         let options = IngestOptions {
             tz: 5 * 3600,
             columns: ColumnMap::default(),
+            only_person: None,
         };
-        let mut out = Ingested {
-            crossings: Crossings::default(),
-            rejected: Vec::new(),
-            rows_read: 0,
-        };
+        let mut out = Ingested::new();
         read_one("t.csv", text, &options, &mut out).unwrap();
         out
     }

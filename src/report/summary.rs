@@ -60,11 +60,15 @@ pub struct RunSettings {
 }
 
 pub fn summarize(outcome: &AuditOutcome, settings: RunSettings) -> Summary {
-    let mut violations: BTreeMap<&'static str, u64> =
-        ["cumulative", "continuous", "entry_over_limit"]
-            .into_iter()
-            .map(|name| (name, 0))
-            .collect();
+    let mut violations: BTreeMap<&'static str, u64> = [
+        "cumulative",
+        "continuous",
+        "entry_over_limit",
+        "banned_entry",
+    ]
+    .into_iter()
+    .map(|name| (name, 0))
+    .collect();
     let mut anomalies: BTreeMap<&'static str, AnomalyCount> = [
         "duplicate",
         "missing_entry",
@@ -80,7 +84,7 @@ pub fn summarize(outcome: &AuditOutcome, settings: RunSettings) -> Summary {
         flagged += u64::from(finding.flagged());
         in_country += u64::from(finding.in_country);
         for name in finding.violation_names() {
-            *violations.get_mut(name).expect("listed above") += 1;
+            *violations.entry(name).or_default() += 1;
         }
         let found = &finding.anomalies;
         for (name, occurrences) in [
@@ -89,7 +93,7 @@ pub fn summarize(outcome: &AuditOutcome, settings: RunSettings) -> Summary {
             ("missing_exit", found.missing_exit),
             ("nationality_changed", u32::from(found.nationality_changed)),
         ] {
-            let count = anomalies.get_mut(name).expect("listed above");
+            let count = anomalies.entry(name).or_default();
             count.persons += u64::from(occurrences > 0);
             count.occurrences += u64::from(occurrences);
         }
