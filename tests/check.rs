@@ -325,3 +325,31 @@ fn entries_within_five_years_of_an_expulsion_are_banned() {
     ])
     .expect_code(2);
 }
+
+#[test]
+fn readme_check_example_is_what_the_tool_prints() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let prompt = "    $ cargo run --release -q -- ";
+    let start = readme.find(prompt).expect("README has a check example");
+    let mut lines = readme[start..].lines();
+    let command = lines.next().unwrap().trim_start_matches(prompt);
+    let shown: Vec<&str> = lines
+        .take_while(|l| l.starts_with("    ") || l.is_empty())
+        .collect();
+    let shown = shown
+        .iter()
+        .map(|l| l.strip_prefix("    ").unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // Paths in the example are relative to the repository root.
+    let args: Vec<String> = command
+        .split_whitespace()
+        .map(|arg| match arg.starts_with("sample-data/") {
+            true => root.join(arg).to_string_lossy().into_owned(),
+            false => arg.to_string(),
+        })
+        .collect();
+    let run = Workdir::new().run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.expect_code(0).stdout().trim_end(), shown.trim_end());
+}
