@@ -15,7 +15,7 @@ use crate::frame::partition_by_person;
 use crate::ingest::facts::{read_facts, FactRows};
 use crate::ingest::{read_inputs, IngestOptions, InputSpec, Rejected};
 use crate::rules::{GrandfatherPolicy, RuleSet};
-use crate::stays::{build_history, Gaps, StayContext};
+use crate::stays::{build_history, Gaps, Stay, StayContext};
 
 pub struct AuditOptions {
     pub inputs: Vec<InputSpec>,
@@ -29,6 +29,8 @@ pub struct AuditOptions {
     pub permits: Option<String>,
     /// Expulsion decisions file (`person_id, decided_on`).
     pub expulsions: Option<String>,
+    /// Keep every person's stays in the outcome (`patterns` needs them; `audit` does not).
+    pub keep_stays: bool,
 }
 
 /// One evaluated person.
@@ -36,6 +38,8 @@ pub struct PersonResult {
     pub person_id: String,
     pub nationality: String,
     pub finding: Finding,
+    /// The person's stays, kept only when `AuditOptions::keep_stays` asks for them.
+    pub stays: Vec<Stay>,
 }
 
 /// Where every input row went: `rows_read = used + rejected + duplicates + after_as_of`.
@@ -75,6 +79,8 @@ pub struct AuditOutcome {
     pub as_of: Option<Day>,
     pub stays: u64,
     pub seconds: StageSeconds,
+    /// Checkpoint names by code (for stays kept with `keep_stays`).
+    pub checkpoints: Vec<String>,
 }
 
 static NO_FACTS: PersonFacts = PersonFacts {
@@ -117,6 +123,7 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
             expulsion_rows: facts.expulsions,
             as_of,
             stays: 0,
+            checkpoints: crossings.checkpoints.values().to_vec(),
             seconds: StageSeconds {
                 read: read_seconds,
                 ..StageSeconds::default()
@@ -170,6 +177,11 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
                     .value(finding.nationality)
                     .to_string(),
                 finding,
+                stays: if options.keep_stays {
+                    history.stays
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect();
@@ -190,6 +202,7 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
         expulsion_rows: facts.expulsions,
         as_of: Some(as_of),
         stays,
+        checkpoints: crossings.checkpoints.values().to_vec(),
         seconds: StageSeconds {
             read: read_seconds,
             group: group_seconds,

@@ -26,12 +26,57 @@ pub enum Command {
     Audit(AuditArgs),
     /// One person on one date: days used and left, must-leave date, violations; planning.
     Check(CheckArgs),
+    /// Visa-run research: runs, tables and a self-contained HTML report with charts.
+    Patterns(PatternsArgs),
     /// List the built-in rule sets, or print one as TOML (accepted back by --rules).
     Rules(RulesArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// The report [default: standard output]; format from the extension or --format.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<String>,
+
+    /// Report format, overriding the extension.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+
+    /// One row for every person, not only the flagged.
+    #[arg(long)]
+    pub all_persons: bool,
+
+    /// Write rejected rows (file, line, field, reason) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<String>,
+
+    /// Write the JSON run summary (row accounting, counts, timings) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<String>,
+
+    /// Fail (exit 2) if any row is rejected.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Exit 1 when anyone is flagged.
+    #[arg(long)]
+    pub fail_on_flagged: bool,
+
+    /// Replace every person_id in the outputs by a keyed hash (HMAC-SHA256) under this key.
+    #[arg(long, value_name = "FILE")]
+    pub pseudonymize_key_file: Option<String>,
+
+    /// No summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// What an audit run reads and how it reads it: shared by `audit` and `patterns`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
     /// Crossing export(s), CSV with a header row; several are read as one export; `-` is stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
@@ -61,37 +106,9 @@ pub struct AuditArgs {
     )]
     pub tz: String,
 
-    /// The report [default: standard output]; format from the extension or --format.
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<String>,
-
-    /// Report format, overriding the extension.
-    #[arg(long, value_enum)]
-    pub format: Option<ReportFormat>,
-
-    /// One row for every person, not only the flagged.
-    #[arg(long)]
-    pub all_persons: bool,
-
-    /// Write rejected rows (file, line, field, reason) to this CSV file.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<String>,
-
-    /// Write the JSON run summary (row accounting, counts, timings) to this file.
-    #[arg(long, value_name = "FILE")]
-    pub summary: Option<String>,
-
     /// Worker threads [default: all cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-
-    /// Fail (exit 2) if any row is rejected.
-    #[arg(long)]
-    pub strict: bool,
-
-    /// Exit 1 when anyone is flagged.
-    #[arg(long)]
-    pub fail_on_flagged: bool,
 
     /// Read a field from a differently named column, e.g. person_id=PASSPORT_NO (repeatable).
     #[arg(long = "col", value_name = "FIELD=HEADER")]
@@ -99,6 +116,24 @@ pub struct AuditArgs {
 
     #[command(flatten)]
     pub facts: FactArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PatternsArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Folder for the tables and report.html (created if missing).
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: String,
+
+    /// Longest time outside, in days, for an exit and re-entry to count as a visa run.
+    #[arg(long, default_value_t = 3, value_name = "DAYS")]
+    pub max_gap: u32,
+
+    /// Replace every person_id in the outputs by a keyed hash (HMAC-SHA256) under this key.
+    #[arg(long, value_name = "FILE")]
+    pub pseudonymize_key_file: Option<String>,
 
     /// No summary on stderr.
     #[arg(short, long)]

@@ -22,6 +22,8 @@ pub mod exit;
 pub mod frame;
 pub mod ingest;
 pub mod output;
+pub mod patterns;
+pub mod pseudonym;
 pub mod report;
 pub mod rules;
 pub mod stays;

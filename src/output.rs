@@ -47,6 +47,16 @@ fn write_file_atomically(
                 folder.display()
             )
         })?;
+    // Temporary files are private (0600); a report is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions = std::fs::Permissions::from_mode(0o644);
+        temporary
+            .as_file()
+            .set_permissions(permissions)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     let mut out = BufWriter::new(temporary);
     write(&mut out).with_context(|| format!("writing {}", path.display()))?;
     let temporary = out

@@ -3,58 +3,36 @@
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, ensure, Result};
 
-use crate::audit::{self, AuditOptions};
+use crate::audit::{self, AuditOutcome};
 use crate::cli::AuditArgs;
-use crate::day::parse_day;
 use crate::exit::Status;
-use crate::ingest::columns::ColumnMap;
-use crate::ingest::timestamp::parse_offset;
-use crate::ingest::{IngestOptions, InputSpec};
 use crate::output::write_output;
+use crate::pseudonym::Pseudonymizer;
 use crate::report::summary::{summarize, RunSettings};
 use crate::report::{write_rejects, write_report, ReportFormat};
-use crate::rules::RuleSet;
 
 pub fn run(args: AuditArgs) -> Result<Status> {
     let started = Instant::now();
     // Everything the user typed is checked before any data is read.
-    let rules = RuleSet::resolve(&args.rules)?;
-    let tz = parse_offset(&args.tz).map_err(|reason| anyhow::anyhow!("--tz: {reason}"))?;
-    let as_of = args
-        .as_of
-        .as_deref()
-        .map(parse_day)
-        .transpose()
-        .context("--as-of")?;
+    let options = super::audit_options(&args.run, false)?;
     let format = ReportFormat::choose(args.format, args.out.as_deref())?;
-    configure_threads(args.threads)?;
-    let options = AuditOptions {
-        inputs: args
-            .inputs
-            .iter()
-            .map(|path| InputSpec { path: path.clone() })
-            .collect(),
-        ingest: IngestOptions {
-            tz,
-            columns: ColumnMap::from_args(&args.columns)?,
-            only_person: None,
-        },
-        grandfather: args.grandfather.unwrap_or(rules.grandfather),
-        rules,
-        gaps: args.gaps,
-        as_of,
-        permits: args.facts.permits.clone(),
-        expulsions: args.facts.expulsions.clone(),
-    };
+    let pseudonymizer = args
+        .pseudonymize_key_file
+        .as_deref()
+        .map(Pseudonymizer::from_key_file)
+        .transpose()?;
 
-    let outcome = audit::run(&options)?;
+    let mut outcome = audit::run(&options)?;
     ensure!(
         outcome.accounting.closes(),
         "internal error: row accounting does not close: {:?}",
         outcome.accounting
     );
+    if let Some(pseudonymizer) = &pseudonymizer {
+        pseudonymize(&mut outcome, pseudonymizer);
+    }
 
     let write_started = Instant::now();
     if let Some(path) = &args.rejects {
@@ -77,20 +55,7 @@ pub fn run(args: AuditArgs) -> Result<Status> {
         write_report(&outcome.persons, args.all_persons, format, out)
     })?;
 
-    let mut summary = summarize(
-        &outcome,
-        RunSettings {
-            inputs: options
-                .inputs
-                .iter()
-                .map(|i| i.label().to_string())
-                .collect(),
-            rules: options.rules.name.clone(),
-            gaps: options.gaps.to_string(),
-            grandfather: options.grandfather.to_string(),
-            tz: args.tz.trim().to_string(),
-        },
-    );
+    let mut summary = summarize(&outcome, RunSettings::of(&options, &args.run.tz));
     summary.stage_seconds.write = write_started.elapsed().as_secs_f64();
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     if let Some(path) = &args.summary {
@@ -105,8 +70,7 @@ pub fn run(args: AuditArgs) -> Result<Status> {
             "{}",
             summary.human(args.out.as_deref().unwrap_or("standard output"))
         );
-        if !outcome.rejected.is_empty() && args.rejects.is_none() {
-            let first = &outcome.rejected[0];
+        if let (Some(first), None) = (outcome.rejected.first(), &args.rejects) {
             eprintln!(
                 "stayaudit: {} row(s) rejected (first: {} line {}: {}: {}); list them with --rejects FILE",
                 outcome.rejected.len(),
@@ -123,19 +87,16 @@ pub fn run(args: AuditArgs) -> Result<Status> {
     Ok(Status::Success)
 }
 
-/// One setting for both thread pools: rayon's (persons) and polars' (sort).
-fn configure_threads(threads: Option<usize>) -> Result<()> {
-    let Some(threads) = threads else {
-        return Ok(());
-    };
-    if threads == 0 {
-        bail!("--threads must be at least 1");
+/// Replaces every person identifier in what will be written. The report stays sorted by
+/// the identifier it shows; rejected rows lose their raw text, which may hold an id.
+fn pseudonymize(outcome: &mut AuditOutcome, pseudonymizer: &Pseudonymizer) {
+    for person in &mut outcome.persons {
+        person.person_id = pseudonymizer.pseudonym(&person.person_id);
     }
-    // polars reads this once, when its pool is first used: nothing has touched it yet.
-    std::env::set_var("POLARS_MAX_THREADS", threads.to_string());
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global()
-        .context("--threads: cannot start the worker pool")?;
-    Ok(())
+    outcome
+        .persons
+        .sort_by(|a, b| a.person_id.cmp(&b.person_id));
+    for rejected in &mut outcome.rejected {
+        rejected.record = "(withheld: pseudonymized run)".to_string();
+    }
 }

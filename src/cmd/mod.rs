@@ -2,17 +2,75 @@
 
 pub mod audit;
 pub mod check;
+pub mod patterns;
 pub mod rules;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 
-use crate::cli::{Cli, Command};
+use crate::audit::AuditOptions;
+use crate::cli::{Cli, Command, RunArgs};
+use crate::day::parse_day;
 use crate::exit::Status;
+use crate::ingest::columns::ColumnMap;
+use crate::ingest::timestamp::parse_offset;
+use crate::ingest::{IngestOptions, InputSpec};
+use crate::rules::RuleSet;
 
 pub fn run(cli: Cli) -> Result<Status> {
     match cli.command {
         Command::Audit(args) => audit::run(args),
         Command::Check(args) => check::run(args),
+        Command::Patterns(args) => patterns::run(args),
         Command::Rules(args) => rules::run(args),
     }
+}
+
+/// Checks what the user typed for an audit run and turns it into options, before any
+/// data is read. Also sizes the worker pools.
+pub(crate) fn audit_options(run: &RunArgs, keep_stays: bool) -> Result<AuditOptions> {
+    let rules = RuleSet::resolve(&run.rules)?;
+    let tz = parse_offset(&run.tz).map_err(|reason| anyhow::anyhow!("--tz: {reason}"))?;
+    let as_of = run
+        .as_of
+        .as_deref()
+        .map(parse_day)
+        .transpose()
+        .context("--as-of")?;
+    configure_threads(run.threads)?;
+    Ok(AuditOptions {
+        inputs: run
+            .inputs
+            .iter()
+            .map(|path| InputSpec { path: path.clone() })
+            .collect(),
+        ingest: IngestOptions {
+            tz,
+            columns: ColumnMap::from_args(&run.columns)?,
+            only_person: None,
+        },
+        grandfather: run.grandfather.unwrap_or(rules.grandfather),
+        rules,
+        gaps: run.gaps,
+        as_of,
+        permits: run.facts.permits.clone(),
+        expulsions: run.facts.expulsions.clone(),
+        keep_stays,
+    })
+}
+
+/// One setting for both thread pools: rayon's (persons) and polars' (sort).
+fn configure_threads(threads: Option<usize>) -> Result<()> {
+    let Some(threads) = threads else {
+        return Ok(());
+    };
+    if threads == 0 {
+        bail!("--threads must be at least 1");
+    }
+    // polars reads this once, when its pool is first used: nothing has touched it yet.
+    std::env::set_var("POLARS_MAX_THREADS", threads.to_string());
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .context("--threads: cannot start the worker pool")?;
+    Ok(())
 }

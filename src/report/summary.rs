@@ -59,6 +59,22 @@ pub struct RunSettings {
     pub tz: String,
 }
 
+impl RunSettings {
+    pub fn of(options: &crate::audit::AuditOptions, tz: &str) -> RunSettings {
+        RunSettings {
+            inputs: options
+                .inputs
+                .iter()
+                .map(|i| i.label().to_string())
+                .collect(),
+            rules: options.rules.name.clone(),
+            gaps: options.gaps.to_string(),
+            grandfather: options.grandfather.to_string(),
+            tz: tz.trim().to_string(),
+        }
+    }
+}
+
 pub fn summarize(outcome: &AuditOutcome, settings: RunSettings) -> Summary {
     let mut violations: BTreeMap<&'static str, u64> = [
         "cumulative",
