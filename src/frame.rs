@@ -33,8 +33,17 @@ pub fn partition_by_person(crossings: &Crossings, as_of: Day) -> Result<Partitio
     let kept = frame.filter(&on_or_before)?;
     let after_as_of = (frame.height() - kept.height()) as u64;
     drop(frame);
+    // Ties at one instant are broken by content, not by input position, so the result
+    // does not depend on the order of rows or files (codes are ranks of sorted values).
     let sorted = kept.sort(
-        ["person_id", "instant", "seq"],
+        [
+            "person_id",
+            "instant",
+            "nationality",
+            "basis",
+            "checkpoint",
+            "seq",
+        ],
         SortMultipleOptions::default().with_multithreaded(true),
     )?;
     drop(kept);
@@ -69,12 +78,11 @@ type PersonSlices = (Vec<Crossing>, Vec<(String, Range<usize>)>);
 
 fn split_persons(frame: &DataFrame) -> PolarsResult<PersonSlices> {
     let instant = frame.column("instant")?.i64()?.rechunk();
-    let seq = frame.column("seq")?.u64()?.rechunk();
     let day = frame.column("day")?.i32()?.rechunk();
     let nationality = frame.column("nationality")?.u32()?.rechunk();
     let basis = frame.column("basis")?.u32()?.rechunk();
     let checkpoint = frame.column("checkpoint")?.u32()?.rechunk();
-    let (instant, seq, day) = (instant.cont_slice()?, seq.cont_slice()?, day.cont_slice()?);
+    let (instant, day) = (instant.cont_slice()?, day.cont_slice()?);
     let (nationality, basis, checkpoint) = (
         nationality.cont_slice()?,
         basis.cont_slice()?,
@@ -86,7 +94,8 @@ fn split_persons(frame: &DataFrame) -> PolarsResult<PersonSlices> {
     for (row, is_entry) in frame.column("is_entry")?.bool()?.iter().enumerate() {
         records.push(Crossing {
             instant: instant[row],
-            seq: seq[row],
+            // From here on `seq` is the canonical position, not the input position.
+            seq: row as u64,
             day: day[row],
             is_entry: is_entry == Some(true),
             nationality: nationality[row],

@@ -5,9 +5,40 @@
 //! `-` (or no path) is standard output.
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, Result};
+
+/// Temporary files being written right now. Ctrl-C removes them before the process
+/// exits, so an interrupted run leaves no partial file behind.
+static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// On Ctrl-C (or SIGTERM): remove unfinished outputs and exit with 130.
+pub fn exit_cleanly_on_interrupt() -> Result<()> {
+    ctrlc::set_handler(|| {
+        let in_flight = IN_FLIGHT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for path in in_flight.iter() {
+            let _ = std::fs::remove_file(path);
+        }
+        eprintln!("stayaudit: interrupted; no output was left half-written");
+        std::process::exit(130);
+    })
+    .context("cannot install the Ctrl-C handler")
+}
+
+fn track(path: &Path, in_flight: bool) {
+    let mut paths = IN_FLIGHT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if in_flight {
+        paths.push(path.to_path_buf());
+    } else {
+        paths.retain(|p| p != path);
+    }
+}
 
 /// Writes an output through `write`, atomically when it is a file.
 pub fn write_output(
@@ -47,6 +78,18 @@ fn write_file_atomically(
                 folder.display()
             )
         })?;
+    let temporary_path = temporary.path().to_path_buf();
+    track(&temporary_path, true);
+    let result = fill_and_rename(temporary, path, write);
+    track(&temporary_path, false);
+    result
+}
+
+fn fill_and_rename(
+    temporary: tempfile::NamedTempFile,
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
     // Temporary files are private (0600); a report is an ordinary file.
     #[cfg(unix)]
     {

@@ -114,6 +114,16 @@ pub struct StayContext<'a> {
     pub lost_entry_exempt: bool,
 }
 
+/// Sorts one person's records into the canonical order `build_history` expects: by
+/// instant, ties by content (codes are ranks of sorted values), and renumbers `seq` as
+/// the position in that order. The same rows in any input order give the same result.
+pub fn canonical_order(records: &mut [Crossing]) {
+    records.sort_by_key(|r| (r.instant, r.nationality, r.basis, r.checkpoint, r.seq));
+    for (position, record) in records.iter_mut().enumerate() {
+        record.seq = position as u64;
+    }
+}
+
 /// Builds the stays of one person from records sorted by (instant, seq), none after as_of.
 pub fn build_history(records: &[Crossing], ctx: &StayContext) -> History {
     assert!(!records.is_empty(), "a person has at least one record");

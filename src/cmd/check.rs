@@ -22,7 +22,7 @@ use crate::ingest::timestamp::parse_offset;
 use crate::ingest::{read_inputs, Crossings, IngestOptions, InputSpec};
 use crate::output::write_output;
 use crate::rules::RuleSet;
-use crate::stays::{build_history, Crossing, History, StayContext};
+use crate::stays::{build_history, canonical_order, Crossing, History, StayContext};
 
 /// How far ahead `--earliest` looks before it gives up: past any entry ban.
 const EARLIEST_SEARCH_DAYS: i32 = 366 * 11;
@@ -104,7 +104,7 @@ pub fn run(args: CheckArgs) -> Result<Status> {
             format_day(on)
         );
     }
-    records.sort_by_key(|r| (r.instant, r.seq));
+    canonical_order(&mut records);
 
     let exempt_basis: Vec<bool> = crossings
         .bases

@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use super::columns::{locate_columns, Wanted};
+use super::lines::CountingReader;
 use super::timestamp::{parse_timestamp, OffsetSeconds};
 use super::{record_text, Rejected};
 use crate::day::Day;
@@ -115,10 +116,11 @@ fn read_file(
         ),
     };
     let file = File::open(path).with_context(|| format!("{flag}: cannot open {path}"))?;
+    let (lines_reader, lines) = CountingReader::new(BufReader::new(file));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(BufReader::new(file));
+        .from_reader(lines_reader);
     let mut record = csv::ByteRecord::new();
     if !reader
         .read_byte_record(&mut record)
@@ -136,9 +138,12 @@ fn read_file(
             Err(error) => bail!("{path}: cannot read: {error}"),
         }
         rows.rows_read += 1;
+        let line = lines
+            .borrow_mut()
+            .first_line_of(&record, reader.position().byte());
         let reject = |field: &str, reason: String| Rejected {
             file: path.to_string(),
-            line: record.position().map_or(0, |p| p.line()),
+            line,
             field: field.to_string(),
             reason,
             record: record_text(&record),

@@ -7,6 +7,7 @@
 
 pub mod columns;
 pub mod facts;
+pub mod lines;
 pub mod timestamp;
 
 use std::collections::HashMap;
@@ -69,6 +70,22 @@ impl Interner {
     pub fn values(&self) -> &[String] {
         &self.values
     }
+
+    /// Renumbers the codes as ranks of the sorted values, so that codes, and any order
+    /// built on them, do not depend on the order rows were read in. Returns old -> new.
+    fn canonicalize(&mut self) -> Vec<u32> {
+        let mut ranked: Vec<u32> = (0..self.values.len() as u32).collect();
+        ranked.sort_by(|&a, &b| self.values[a as usize].cmp(&self.values[b as usize]));
+        let mut new_code = vec![0; ranked.len()];
+        for (rank, &old) in ranked.iter().enumerate() {
+            new_code[old as usize] = rank as u32;
+        }
+        self.values.sort();
+        for (code, value) in self.values.iter().enumerate() {
+            self.codes.insert(value.clone(), code as u32);
+        }
+        new_code
+    }
 }
 
 /// The valid rows of all inputs, column by column, in input order.
@@ -89,6 +106,20 @@ pub struct Crossings {
 }
 
 impl Crossings {
+    /// Makes every code a rank of its sorted value (see `Interner::canonicalize`).
+    fn canonicalize(&mut self) {
+        for (interner, column) in [
+            (&mut self.nationalities, &mut self.nationality),
+            (&mut self.bases, &mut self.basis),
+            (&mut self.checkpoints, &mut self.checkpoint),
+        ] {
+            let new_code = interner.canonicalize();
+            for code in column.iter_mut() {
+                *code = new_code[*code as usize];
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.instant.len()
     }
@@ -176,6 +207,7 @@ pub fn read_inputs(inputs: &[InputSpec], options: &IngestOptions) -> Result<Inge
             &mut ingested,
         )?;
     }
+    ingested.crossings.canonicalize();
     Ok(ingested)
 }
 
@@ -186,6 +218,7 @@ pub fn read_one(
     options: &IngestOptions,
     out: &mut Ingested,
 ) -> Result<()> {
+    let (reader, lines) = lines::CountingReader::new(reader);
     let mut csv_reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -213,12 +246,14 @@ pub fn read_one(
             Ok(true) => {}
             Ok(false) => break,
             Err(error) => {
-                let line = error.position().map(|p| p.line()).unwrap_or(0);
-                bail!("{label}: cannot read past line {line}: {error}");
+                bail!("{label}: cannot read past row {}: {error}", out.rows_read);
             }
         }
         out.rows_read += 1;
-        match row.parse_into(&record, &mut out.crossings) {
+        let line = lines
+            .borrow_mut()
+            .first_line_of(&record, csv_reader.position().byte());
+        match row.parse_into(&record, line, &mut out.crossings) {
             Ok(day) => out.saw_day(day),
             Err(rejected) => out.rejected.push(rejected),
         }
@@ -234,17 +269,17 @@ struct RowParser<'a> {
 }
 
 impl RowParser<'_> {
-    /// Validates one record and appends it to `out`, or says why it is rejected.
     /// Validates one record and appends it to `out` (if it is a wanted person's); returns
     /// its local day, or says why it is rejected.
     fn parse_into(
         &mut self,
         record: &csv::ByteRecord,
+        line: u64,
         out: &mut Crossings,
     ) -> Result<Day, Rejected> {
         let reject = |field: &str, reason: String| Rejected {
             file: self.label.to_string(),
-            line: record.position().map(|p| p.line()).unwrap_or(0),
+            line,
             field: field.to_string(),
             reason,
             record: record_text(record),
@@ -418,6 +453,29 @@ mod tests {
             "KGZ"
         );
         assert!(!out.crossings.is_entry[1]);
+    }
+
+    #[test]
+    fn codes_do_not_depend_on_row_order() {
+        let mut crossings = Crossings::default();
+        for (row, checkpoint) in ["KORDAY", "ALA", "KORDAY", "BOR"].iter().enumerate() {
+            crossings
+                .checkpoint
+                .push(crossings.checkpoints.code(checkpoint));
+            crossings
+                .nationality
+                .push(
+                    crossings
+                        .nationalities
+                        .code(if row % 2 == 0 { "RUS" } else { "KGZ" }),
+                );
+            crossings.basis.push(crossings.bases.code("visa_free"));
+        }
+        crossings.canonicalize();
+        assert_eq!(crossings.checkpoints.values(), ["ALA", "BOR", "KORDAY"]);
+        assert_eq!(crossings.checkpoint, [2, 0, 2, 1]);
+        assert_eq!(crossings.nationality, [1, 0, 1, 0]);
+        assert_eq!(crossings.checkpoints.code("BOR"), 1);
     }
 
     #[test]

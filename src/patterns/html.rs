@@ -216,7 +216,10 @@ figure {{ margin: 2em 0; }} figcaption {{ color: #555; font-size: 0.9em; }}
 }
 
 fn figure(html: &mut String, svg: &str, caption: &str) {
-    let _ = writeln!(html, "<figure>{svg}<figcaption>{caption}</figcaption></figure>");
+    let _ = writeln!(
+        html,
+        "<figure>{svg}<figcaption>{caption}</figcaption></figure>"
+    );
 }
 
 fn empty_as_dash(text: &str) -> &str {
