@@ -30,6 +30,27 @@ pub enum Command {
     Patterns(PatternsArgs),
     /// List the built-in rule sets, or print one as TOML (accepted back by --rules).
     Rules(RulesArgs),
+    /// Write a realistic synthetic export (same seed, same bytes), for benchmarks and tests.
+    Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Number of travellers.
+    #[arg(long, value_name = "N")]
+    pub persons: u64,
+
+    /// Random seed: the same seed and persons give the same bytes.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+
+    /// Where to write [default: standard output].
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<String>,
+
+    /// Probability per row of each kind of noise: a lost row, a malformed row, a duplicate.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub noise: f64,
 }
 
 #[derive(Args, Debug)]

@@ -20,6 +20,7 @@ pub mod day;
 pub mod engine;
 pub mod exit;
 pub mod frame;
+pub mod generate;
 pub mod ingest;
 pub mod output;
 pub mod patterns;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod generate;
 pub mod patterns;
 pub mod rules;
 
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Check(args) => check::run(args),
         Command::Patterns(args) => patterns::run(args),
         Command::Rules(args) => rules::run(args),
+        Command::Generate(args) => generate::run(args),
     }
 }
 
