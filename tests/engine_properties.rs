@@ -13,7 +13,9 @@ use stayaudit::stays::{Crossing, Gaps};
 #[path = "support/naive.rs"]
 mod naive;
 
-use naive::{as_expected, engine_answer, engine_plan, naive_answer, rules_for, Case, Naive, NANOS_PER_DAY};
+use naive::{
+    as_expected, engine_answer, engine_plan, naive_answer, rules_for, Case, Naive, NANOS_PER_DAY,
+};
 
 /// One trip as the generator sees it, before records are lost or duplicated.
 #[derive(Clone, Debug)]
@@ -69,7 +71,6 @@ fn trip() -> impl Strategy<Value = Trip> {
             },
         )
 }
-
 
 fn case() -> impl Strategy<Value = Case> {
     (
@@ -221,4 +222,38 @@ proptest! {
             }
         }
     }
+}
+
+/// Found by fuzzing (engine): a permit running years past as_of moves must_leave_by past
+/// it. In, RUS, since 2024-01-01; permit 2024-01-15..2027-01-01. The permit-free part
+/// that starts on 2027-01-02 reaches 90 days on 2027-04-01, and the 91st counted day in
+/// the window (the 14 January days are long gone) is 2027-04-02 as well.
+#[test]
+fn regression_permit_far_ahead_moves_must_leave_by() {
+    let day = days_from_civil;
+    let case = Case {
+        records: vec![Crossing {
+            instant: i64::from(day(2024, 1, 1)) * NANOS_PER_DAY,
+            seq: 0,
+            day: day(2024, 1, 1),
+            is_entry: true,
+            nationality: 0,
+            basis: 0,
+            checkpoint: 0,
+        }],
+        facts: PersonFacts {
+            permits: vec![(day(2024, 1, 15), day(2027, 1, 1))],
+            expulsions: vec![],
+        },
+        enter_after: 0,
+        as_of: day(2024, 2, 1),
+        first_input_day: day(2024, 1, 1),
+        gaps: Gaps::Min,
+        grandfather: GrandfatherPolicy::StaysEnteredBefore,
+        schengen: false,
+    };
+    let rules = rules_for(&case);
+    let engine = engine_answer(&case, &rules).unwrap();
+    assert_eq!(engine.must_leave_by, Some(day(2027, 4, 1)));
+    assert_eq!(Some(as_expected(engine)), naive_answer(&case, &rules));
 }

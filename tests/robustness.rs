@@ -403,3 +403,18 @@ fn ctrl_c_stops_promptly_with_130_and_no_partial_output() {
     assert!(!work.path("report.csv").exists() && !work.path("summary.json").exists());
     no_temporary_files_left(&work);
 }
+
+/// Found by fuzzing (parse_records): a lone `\r` ends a record for the csv parser, as in
+/// old Mac exports, and must end a line for the rejects file too.
+#[test]
+fn regression_lone_carriage_returns_are_line_ends() {
+    let work = Workdir::new();
+    work.write("in.csv", format!("{HEADER}\rA,RUS,entry,2023-03-01,X,\rB,RUS,sideways,2023-03-01,X,\r\"C\rD\",RUS,in,never,X,\r"));
+    let (rejects, summary) = audit(&work, &["in.csv"], 0);
+    let at: Vec<(&str, &str)> = rejects
+        .iter()
+        .map(|r| (r.1.as_str(), r.2.as_str()))
+        .collect();
+    assert_eq!(at, [("3", "direction"), ("4", "crossed_at")]);
+    assert_eq!(summary["rows_used"], 1);
+}

@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     let mut out = Ingested::new();
     if read_one("fuzz.csv", input.as_slice(), &options, &mut out).is_ok() {
         assert_eq!(out.rows_read, (out.crossings.len() + out.rejected.len()) as u64);
-        let lines = input.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let lines = stayaudit::ingest::lines::count_line_breaks(&input) as u64 + 1;
         let mut previous = 1;
         for rejected in &out.rejected {
             assert!(rejected.line > previous && rejected.line <= lines, "line {} of {lines}", rejected.line);

@@ -14,12 +14,24 @@ use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::rc::Rc;
 
-/// Newline positions read but not yet passed by a record, and the lines passed so far.
+/// Line-break positions read but not yet passed by a record, and the lines passed so far.
+/// A line break is `\n`, `\r\n` (counted at its `\n`) or a lone `\r` (old Mac exports;
+/// the csv parser ends records there too).
 #[derive(Default)]
 pub struct NewlineIndex {
     lines_before: u64,
     pending: VecDeque<u64>,
     bytes_read: u64,
+    /// A `\r` ended the previous buffer: whether it was a lone one depends on the next byte.
+    carriage_return_at: Option<u64>,
+}
+
+/// Line breaks in a piece of text: `\n`, and `\r` not followed by `\n`.
+pub fn count_line_breaks(bytes: &[u8]) -> usize {
+    let lone_returns = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    memchr::memchr_iter(b'\n', bytes).count() + lone_returns
 }
 
 impl NewlineIndex {
@@ -35,10 +47,7 @@ impl NewlineIndex {
             self.pending.pop_front();
             self.lines_before += 1;
         }
-        let inside: usize = record
-            .iter()
-            .map(|field| memchr::memchr_iter(b'\n', field).count())
-            .sum();
+        let inside: usize = record.iter().map(count_line_breaks).sum();
         (self.lines_before + 1).saturating_sub(inside as u64)
     }
 }
@@ -65,10 +74,21 @@ impl<R: Read> CountingReader<R> {
 impl<R: Read> Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let count = self.inner.read(buf)?;
+        let bytes = &buf[..count];
         let mut index = self.index.borrow_mut();
         let start = index.bytes_read;
-        for position in memchr::memchr_iter(b'\n', &buf[..count]) {
-            index.pending.push_back(start + position as u64);
+        if let Some(position) = index.carriage_return_at.take() {
+            if bytes.first() != Some(&b'\n') {
+                index.pending.push_back(position);
+            }
+        }
+        for position in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            match (bytes[position], bytes.get(position + 1)) {
+                (b'\n', _) => index.pending.push_back(start + position as u64),
+                (_, Some(b'\n')) => {}
+                (_, Some(_)) => index.pending.push_back(start + position as u64),
+                (_, None) => index.carriage_return_at = Some(start + position as u64),
+            }
         }
         index.bytes_read += count as u64;
         Ok(count)
@@ -112,6 +132,20 @@ mod tests {
         assert_eq!(lines("h\r\nA\r\n\"B\r\nx\"\r\nC"), expected("B\r\nx"));
         // A field ending in a line break, then the record's own terminator.
         assert_eq!(lines("h\n\"B\nx\n\"\nC\n")[2], ("C".to_string(), 5));
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_too() {
+        assert_eq!(
+            lines("h\rA\r\"B\rx\"\rC\r"),
+            vec![
+                ("h".to_string(), 1),
+                ("A".into(), 2),
+                ("B\rx".into(), 3),
+                ("C".into(), 5)
+            ]
+        );
+        assert_eq!(count_line_breaks(b"a\r\nb\rc\nd\r"), 4);
     }
 
     #[test]

@@ -353,7 +353,7 @@ impl<'a> Naive<'a> {
             } else {
                 // Stay on day by day until a day breaks a rule.
                 let mut staying = self.stays.clone();
-                for d in as_of + 1..as_of + 1200 {
+                for d in as_of + 1..self.search_end(as_of) {
                     staying.last_mut().unwrap().exit = d;
                     if self.breaks_on(&self.counted(&staying), &stay, d) {
                         must_leave_by = Some(d - 1);
@@ -383,6 +383,19 @@ impl<'a> Naive<'a> {
         }
     }
 
+    /// Where day-by-day searches give up: long after `from` and after every permit.
+    fn search_end(&self, from: Day) -> Day {
+        let last_permit = self
+            .case
+            .facts
+            .permits
+            .iter()
+            .map(|&(_, to)| to)
+            .max()
+            .unwrap_or(from);
+        from.max(last_permit) + 1200
+    }
+
     /// Planning by search: enter on `enter`, add one day at a time until a day breaks a rule.
     pub fn plan(&self, enter: Day) -> Option<u32> {
         if self.banned(enter) {
@@ -400,7 +413,7 @@ impl<'a> Naive<'a> {
             recorded_entry: false,
         };
         stays.push(trip);
-        for d in enter..enter + 1500 {
+        for d in enter..self.search_end(enter) {
             trip.exit = d;
             *stays.last_mut().unwrap() = trip;
             if self.breaks_on(&self.counted(&stays), &trip, d) {
