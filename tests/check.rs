@@ -353,3 +353,27 @@ fn readme_check_example_is_what_the_tool_prints() {
     let run = Workdir::new().run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(run.expect_code(0).stdout().trim_end(), shown.trim_end());
 }
+
+#[test]
+fn side_file_rejects_name_the_right_line() {
+    // The first data row of a CRLF permits file is line 2 (the csv crate would say 1).
+    let work = Workdir::new();
+    work.write(
+        "in.csv",
+        stays_csv("P1", "USA", "", &[("2023-03-01", Some("2023-03-05"))]),
+    );
+    work.write("permits.csv", "person_id,valid_from,valid_to,kind\r\nP1,2023-03-40,2023-06-30,work\r\n\r\nP2,2023-01-01,2022-01-01,work\r\n");
+    work.run(&[
+        "audit",
+        "in.csv",
+        "--permits",
+        "permits.csv",
+        "--rejects",
+        "rej.csv",
+        "-q",
+    ])
+    .expect_code(0);
+    let rejects = work.read("rej.csv");
+    assert!(rejects.contains("permits.csv,2,valid_from"), "{rejects}");
+    assert!(rejects.contains("permits.csv,4,valid_to"), "{rejects}");
+}

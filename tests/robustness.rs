@@ -418,3 +418,17 @@ fn regression_lone_carriage_returns_are_line_ends() {
     assert_eq!(at, [("3", "direction"), ("4", "crossed_at")]);
     assert_eq!(summary["rows_used"], 1);
 }
+
+/// Found by fuzzing (parse_records): a quote left open to the end of the file, ending in
+/// a line break, made the rejected record's line come out before its real start.
+#[test]
+fn regression_quote_open_to_the_end_of_the_file() {
+    let work = Workdir::new();
+    work.write("in.csv", format!("{HEADER}\r\nA,RUS,entry,2023-03-01,X,\r\n\"C,1\",KGZ,entry,2023-03-01,\"KOR\"\"DAY\r\nC,KGZ,in,2023-03-02,X,\r\n"));
+    let (rejects, _) = audit(&work, &["in.csv"], 0);
+    let at: Vec<(&str, &str)> = rejects
+        .iter()
+        .map(|r| (r.1.as_str(), r.2.as_str()))
+        .collect();
+    assert_eq!(at, [("3", "record")]);
+}

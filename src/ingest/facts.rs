@@ -128,6 +128,7 @@ fn read_file(
     {
         bail!("{path}: the file is empty (expected a header row)");
     }
+    lines.borrow_mut().line_of_record(reader.position().byte());
     let (width, columns) =
         locate_columns(&record, &wanted).with_context(|| format!("{path}: bad header"))?;
     let mut rows = FactRows::default();
@@ -138,9 +139,7 @@ fn read_file(
             Err(error) => bail!("{path}: cannot read: {error}"),
         }
         rows.rows_read += 1;
-        let line = lines
-            .borrow_mut()
-            .first_line_of(&record, reader.position().byte());
+        let line = lines.borrow_mut().line_of_record(reader.position().byte());
         let reject = |field: &str, reason: String| Rejected {
             file: path.to_string(),
             line,

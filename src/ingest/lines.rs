@@ -2,28 +2,31 @@
 //!
 //! The `csv` crate's `Position::line` undercounts after CRLF line ends (a CRLF header
 //! makes every later record one line short), and exports from Windows systems use CRLF.
-//! Its record start offsets are no help either: they point into the previous record's
-//! terminator. So lines are counted here, from the bytes: a reader wrapper notes where
-//! each newline falls. After a record is read, the reader's offset is just past the
-//! record's last byte (or past its LF terminator): the newlines before that last byte
-//! give the line the record ends on, and its first line is that less the newlines
-//! inside its fields (quoted fields may hold line breaks).
+//! Its record offsets are no help either: a record's start offset may point into the
+//! previous record's terminator. So lines are counted here, from the bytes.
+//!
+//! A reader wrapper notes every `\r` and `\n` that passes and whether it ends a line
+//! (`\n`, a lone `\r`; in `\r\n` only the `\n`). A record begins at the first byte after
+//! the previous record's end that is not a terminator or a blank line (a record never
+//! begins with a line break: those appear only inside quotes), and its line is one plus
+//! the line breaks before that byte.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::rc::Rc;
 
-/// Line-break positions read but not yet passed by a record, and the lines passed so far.
-/// A line break is `\n`, `\r\n` (counted at its `\n`) or a lone `\r` (old Mac exports;
-/// the csv parser ends records there too).
+/// Terminator bytes read but not yet passed, and the lines passed so far.
 #[derive(Default)]
 pub struct NewlineIndex {
     lines_before: u64,
-    pending: VecDeque<u64>,
+    /// Positions of `\r` and `\n` bytes, each with whether it ends a line.
+    pending: VecDeque<(u64, bool)>,
     bytes_read: u64,
-    /// A `\r` ended the previous buffer: whether it was a lone one depends on the next byte.
+    /// A `\r` ended the previous buffer: whether it ends a line depends on the next byte.
     carriage_return_at: Option<u64>,
+    /// The reader's offset after the previous record.
+    previous_end: u64,
 }
 
 /// Line breaks in a piece of text: `\n`, and `\r` not followed by `\n`.
@@ -35,24 +38,28 @@ pub fn count_line_breaks(bytes: &[u8]) -> usize {
 }
 
 impl NewlineIndex {
-    /// The first line (from 1) of a record just read, given the reader's offset after
-    /// it. Ask for every record, in order: the index then stays as small as the buffer.
-    pub fn first_line_of(&mut self, record: &csv::ByteRecord, end: u64) -> u64 {
-        let last_byte = end.saturating_sub(1);
-        while self
-            .pending
-            .front()
-            .is_some_and(|&newline| newline < last_byte)
-        {
+    /// The line (from 1) a record just read begins on, given the reader's offset after
+    /// it. Ask for every record, header included, in order: the index then stays as small
+    /// as the read buffer.
+    pub fn line_of_record(&mut self, end: u64) -> u64 {
+        let mut first_byte = self.previous_end;
+        while let Some(&(position, ends_line)) = self.pending.front() {
+            if position > first_byte {
+                break;
+            }
+            if position == first_byte {
+                // A terminator or blank line before the record's first byte.
+                first_byte += 1;
+            }
+            self.lines_before += u64::from(ends_line);
             self.pending.pop_front();
-            self.lines_before += 1;
         }
-        let inside: usize = record.iter().map(count_line_breaks).sum();
-        (self.lines_before + 1).saturating_sub(inside as u64)
+        self.previous_end = end;
+        self.lines_before + 1
     }
 }
 
-/// Wraps a reader, recording newline positions into a shared index.
+/// Wraps a reader, recording terminator bytes into a shared index.
 pub struct CountingReader<R> {
     inner: R,
     index: Rc<RefCell<NewlineIndex>>,
@@ -77,17 +84,17 @@ impl<R: Read> Read for CountingReader<R> {
         let bytes = &buf[..count];
         let mut index = self.index.borrow_mut();
         let start = index.bytes_read;
-        if let Some(position) = index.carriage_return_at.take() {
-            if bytes.first() != Some(&b'\n') {
-                index.pending.push_back(position);
+        if count > 0 {
+            if let Some(position) = index.carriage_return_at.take() {
+                index.pending.push_back((position, bytes[0] != b'\n'));
             }
         }
         for position in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            let at = start + position as u64;
             match (bytes[position], bytes.get(position + 1)) {
-                (b'\n', _) => index.pending.push_back(start + position as u64),
-                (_, Some(b'\n')) => {}
-                (_, Some(_)) => index.pending.push_back(start + position as u64),
-                (_, None) => index.carriage_return_at = Some(start + position as u64),
+                (b'\n', _) => index.pending.push_back((at, true)),
+                (_, Some(next)) => index.pending.push_back((at, *next != b'\n')),
+                (_, None) => index.carriage_return_at = Some(at),
             }
         }
         index.bytes_read += count as u64;
@@ -109,9 +116,7 @@ mod tests {
         let mut record = csv::ByteRecord::new();
         let mut out = Vec::new();
         while csv.read_byte_record(&mut record).unwrap() {
-            let line = index
-                .borrow_mut()
-                .first_line_of(&record, csv.position().byte());
+            let line = index.borrow_mut().line_of_record(csv.position().byte());
             out.push((String::from_utf8_lossy(&record[0]).into_owned(), line));
         }
         out
@@ -146,6 +151,11 @@ mod tests {
             ]
         );
         assert_eq!(count_line_breaks(b"a\r\nb\rc\nd\r"), 4);
+    }
+
+    #[test]
+    fn a_quote_left_open_to_the_end_of_the_file() {
+        assert_eq!(lines("h\n\"A,1\r\nx\r\n")[1].1, 2);
     }
 
     #[test]

@@ -233,6 +233,9 @@ pub fn read_one(
             columns::required_names()
         );
     }
+    lines
+        .borrow_mut()
+        .line_of_record(csv_reader.position().byte());
     let layout = HeaderLayout::resolve(&record, &options.columns)
         .with_context(|| format!("{label}: bad header"))?;
     let mut row = RowParser {
@@ -252,7 +255,7 @@ pub fn read_one(
         out.rows_read += 1;
         let line = lines
             .borrow_mut()
-            .first_line_of(&record, csv_reader.position().byte());
+            .line_of_record(csv_reader.position().byte());
         match row.parse_into(&record, line, &mut out.crossings) {
             Ok(day) => out.saw_day(day),
             Err(rejected) => out.rejected.push(rejected),
