@@ -90,12 +90,6 @@ static NO_FACTS: PersonFacts = PersonFacts {
 
 pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
     let clock = Instant::now();
-    if options.expulsions.is_some() && options.rules.entry_ban_years.is_none() {
-        anyhow::bail!(
-            "--expulsions: rule set {} has no entry ban (entry_ban_years)",
-            options.rules.name
-        );
-    }
     let ingested = read_inputs(&options.inputs, &options.ingest)?;
     let facts = read_facts(
         options.permits.as_deref(),
@@ -138,25 +132,14 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
 
     let clock = Instant::now();
     let rules = &options.rules;
-    let exempt_basis: Vec<bool> = crossings
-        .bases
-        .values()
-        .iter()
-        .map(|b| rules.is_exempt_basis(b))
-        .collect();
+    let exempt_basis = rules.exempt_flags(crossings.bases.values());
     let continuous_limits: Vec<Option<u32>> = crossings
         .nationalities
         .values()
         .iter()
         .map(|n| rules.continuous_limit(n))
         .collect();
-    let stay_context = StayContext {
-        gaps: options.gaps,
-        as_of,
-        first_input_day,
-        exempt_basis: &exempt_basis,
-        lost_entry_exempt: rules.is_exempt_basis("visa_free"),
-    };
+    let stay_context = StayContext::new(rules, options.gaps, as_of, first_input_day, &exempt_basis);
     let engine_context = EngineContext {
         rules,
         grandfather: options.grandfather,

@@ -102,13 +102,25 @@ pub struct RunArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 
-    /// Built-in rule set (`stayaudit rules` lists them) or a TOML rule file.
-    #[arg(long, default_value = crate::rules::DEFAULT_RULES, value_name = "NAME|FILE")]
-    pub rules: String,
-
     /// Audit date [default: latest crossing day in the input].
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<String>,
+
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Which rules judge the records and how the records are read: shared by `audit`,
+/// `patterns` and `check`.
+#[derive(Args, Debug)]
+pub struct RuleArgs {
+    /// Built-in rule set (`stayaudit rules` lists them) or a TOML rule file.
+    #[arg(long = "rules", default_value = crate::rules::DEFAULT_RULES, value_name = "NAME|FILE")]
+    pub rule_set: String,
 
     /// How missing entries and exits are read.
     #[arg(long, value_enum, default_value_t = Gaps::Min)]
@@ -126,10 +138,6 @@ pub struct RunArgs {
         value_name = "±HH:MM"
     )]
     pub tz: String,
-
-    /// Worker threads [default: all cores].
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
 
     /// Read a field from a differently named column, e.g. person_id=PASSPORT_NO (repeatable).
     #[arg(long = "col", value_name = "FIELD=HEADER")]
@@ -203,33 +211,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Built-in rule set or a TOML rule file.
-    #[arg(long, default_value = crate::rules::DEFAULT_RULES, value_name = "NAME|FILE")]
-    pub rules: String,
-
-    /// How missing entries and exits are read.
-    #[arg(long, value_enum, default_value_t = Gaps::Min)]
-    pub gaps: Gaps,
-
-    /// Treatment of stays begun before the effective date [default: from the rule set].
-    #[arg(long, value_enum)]
-    pub grandfather: Option<GrandfatherPolicy>,
-
-    /// The border's local time, as a UTC offset.
-    #[arg(
-        long,
-        default_value = "+05:00",
-        allow_hyphen_values = true,
-        value_name = "±HH:MM"
-    )]
-    pub tz: String,
-
-    /// Read a field from a differently named column (repeatable).
-    #[arg(long = "col", value_name = "FIELD=HEADER")]
-    pub columns: Vec<String>,
-
     #[command(flatten)]
-    pub facts: FactArgs,
+    pub rules: RuleArgs,
 }
 
 #[derive(Args, Debug)]

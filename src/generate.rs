@@ -122,6 +122,8 @@ fn person_rows(random: &mut Random, person: u64, first: Day, last: Day, rows: &m
     let home_checkpoint = *random.pick(&CHECKPOINTS);
     let change = days_from_civil(2023, 1, 27);
     let mut day = first + random.range(0, 400) as Day;
+    // A trip's entry comes after the previous trip's exit, even on the same day.
+    let mut last_exit_seconds = i64::MIN;
     let mut trip =
         |random: &mut Random, entry: Day, length: Day, basis: &'static str, open: bool| {
             let checkpoint = if random.chance(0.7) {
@@ -129,7 +131,9 @@ fn person_rows(random: &mut Random, person: u64, first: Day, last: Day, rows: &m
             } else {
                 *random.pick(&CHECKPOINTS)
             };
-            let entry_seconds = i64::from(entry) * 86_400 + random.range(6 * 3600, 22 * 3600);
+            let earliest = last_exit_seconds.saturating_add(1800);
+            let entry_seconds =
+                (i64::from(entry) * 86_400 + random.range(6 * 3600, 22 * 3600)).max(earliest);
             rows.push(Row {
                 local_seconds: entry_seconds,
                 person,
@@ -140,10 +144,8 @@ fn person_rows(random: &mut Random, person: u64, first: Day, last: Day, rows: &m
             });
             if !open {
                 let exit_day = entry + length - 1;
-                let mut exit_seconds = i64::from(exit_day) * 86_400 + random.range(0, 86_400);
-                if exit_day == entry {
-                    exit_seconds = exit_seconds.max(entry_seconds + 3600);
-                }
+                let exit_seconds = (i64::from(exit_day) * 86_400 + random.range(0, 86_400))
+                    .max(entry_seconds + 3600);
                 rows.push(Row {
                     local_seconds: exit_seconds,
                     person,
@@ -152,6 +154,7 @@ fn person_rows(random: &mut Random, person: u64, first: Day, last: Day, rows: &m
                     checkpoint,
                     basis: "",
                 });
+                last_exit_seconds = exit_seconds;
             }
         };
     match kind {
@@ -299,6 +302,19 @@ mod tests {
     fn same_seed_same_bytes() {
         assert_eq!(bytes(200, 7, 0.01), bytes(200, 7, 0.01));
         assert_ne!(bytes(200, 7, 0.0), bytes(200, 8, 0.0));
+    }
+
+    #[test]
+    fn without_noise_every_entry_has_its_exit() {
+        let text = String::from_utf8(bytes(500, 3, 0.0)).unwrap();
+        let mut inside = std::collections::HashMap::new();
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split(',').collect();
+            let was_inside = inside
+                .insert(fields[0].to_string(), fields[2] == "entry")
+                .unwrap_or(false);
+            assert_ne!(was_inside, fields[2] == "entry", "{line}");
+        }
     }
 
     #[test]

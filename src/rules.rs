@@ -136,6 +136,14 @@ impl RuleSet {
         !self.counted_bases.iter().any(|counted| counted == basis)
     }
 
+    /// Exempt flag for each basis of a list (indexed like the list: by basis code).
+    pub fn exempt_flags(&self, bases: &[String]) -> Vec<bool> {
+        bases
+            .iter()
+            .map(|basis| self.is_exempt_basis(basis))
+            .collect()
+    }
+
     pub fn to_toml(&self) -> String {
         let file = RuleFile {
             name: self.name.clone(),

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::day::Day;
+use crate::rules::RuleSet;
 
 /// How missing entries and exits are read (RULES.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -112,6 +113,26 @@ pub struct StayContext<'a> {
     pub exempt_basis: &'a [bool],
     /// Whether a stay with a lost entry (read as visa_free) is exempt.
     pub lost_entry_exempt: bool,
+}
+
+impl<'a> StayContext<'a> {
+    /// The context for a rule set: `exempt_basis` from `RuleSet::exempt_flags`, and a
+    /// lost entry read as visa_free.
+    pub fn new(
+        rules: &RuleSet,
+        gaps: Gaps,
+        as_of: Day,
+        first_input_day: Day,
+        exempt_basis: &'a [bool],
+    ) -> StayContext<'a> {
+        StayContext {
+            gaps,
+            as_of,
+            first_input_day,
+            exempt_basis,
+            lost_entry_exempt: rules.is_exempt_basis("visa_free"),
+        }
+    }
 }
 
 /// Sorts one person's records into the canonical order `build_history` expects: by

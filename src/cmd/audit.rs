@@ -55,7 +55,7 @@ pub fn run(args: AuditArgs) -> Result<Status> {
         write_report(&outcome.persons, args.all_persons, format, out)
     })?;
 
-    let mut summary = summarize(&outcome, RunSettings::of(&options, &args.run.tz));
+    let mut summary = summarize(&outcome, RunSettings::of(&options, &args.run.rules.tz));
     summary.stage_seconds.write = write_started.elapsed().as_secs_f64();
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     if let Some(path) = &args.summary {

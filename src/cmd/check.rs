@@ -9,6 +9,7 @@ use std::io::Write;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
+use super::Judging;
 use crate::cli::CheckArgs;
 use crate::day::{format_day, parse_day, Day};
 use crate::engine::{
@@ -16,20 +17,22 @@ use crate::engine::{
     Violation,
 };
 use crate::exit::Status;
-use crate::ingest::columns::ColumnMap;
 use crate::ingest::facts::read_facts;
-use crate::ingest::timestamp::parse_offset;
 use crate::ingest::{read_inputs, Crossings, IngestOptions, InputSpec};
 use crate::output::write_output;
-use crate::rules::RuleSet;
 use crate::stays::{build_history, canonical_order, Crossing, History, StayContext};
 
 /// How far ahead `--earliest` looks before it gives up: past any entry ban.
 const EARLIEST_SEARCH_DAYS: i32 = 366 * 11;
 
 pub fn run(args: CheckArgs) -> Result<Status> {
-    let rules = RuleSet::resolve(&args.rules)?;
-    let tz = parse_offset(&args.tz).map_err(|reason| anyhow::anyhow!("--tz: {reason}"))?;
+    let Judging {
+        rules,
+        grandfather,
+        gaps,
+        tz,
+        columns,
+    } = Judging::from_args(&args.rules)?;
     let on_arg = args
         .on
         .as_deref()
@@ -45,13 +48,6 @@ pub fn run(args: CheckArgs) -> Result<Status> {
     if args.days.is_some() && enter.is_none() {
         bail!("--days needs --enter DATE (the day the trip would start)");
     }
-    if args.facts.expulsions.is_some() && rules.entry_ban_years.is_none() {
-        bail!(
-            "--expulsions: rule set {} has no entry ban (entry_ban_years)",
-            rules.name
-        );
-    }
-    let grandfather = args.grandfather.unwrap_or(rules.grandfather);
     let inputs: Vec<InputSpec> = args
         .inputs
         .iter()
@@ -59,14 +55,14 @@ pub fn run(args: CheckArgs) -> Result<Status> {
         .collect();
     let options = IngestOptions {
         tz,
-        columns: ColumnMap::from_args(&args.columns)?,
+        columns,
         only_person: Some(args.person.clone()),
     };
 
     let ingested = read_inputs(&inputs, &options)?;
     let facts = read_facts(
-        args.facts.permits.as_deref(),
-        args.facts.expulsions.as_deref(),
+        args.rules.facts.permits.as_deref(),
+        args.rules.facts.expulsions.as_deref(),
         tz,
         Some(&args.person),
     )?;
@@ -106,19 +102,8 @@ pub fn run(args: CheckArgs) -> Result<Status> {
     }
     canonical_order(&mut records);
 
-    let exempt_basis: Vec<bool> = crossings
-        .bases
-        .values()
-        .iter()
-        .map(|b| rules.is_exempt_basis(b))
-        .collect();
-    let stay_context = StayContext {
-        gaps: args.gaps,
-        as_of: on,
-        first_input_day: first_day,
-        exempt_basis: &exempt_basis,
-        lost_entry_exempt: rules.is_exempt_basis("visa_free"),
-    };
+    let exempt_basis = rules.exempt_flags(crossings.bases.values());
+    let stay_context = StayContext::new(&rules, gaps, on, first_day, &exempt_basis);
     let history = build_history(&records, &stay_context);
     let nationality = crossings
         .nationalities

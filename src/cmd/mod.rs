@@ -9,13 +9,14 @@ pub mod rules;
 use anyhow::{bail, Context, Result};
 
 use crate::audit::AuditOptions;
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{Cli, Command, RuleArgs, RunArgs};
 use crate::day::parse_day;
 use crate::exit::Status;
 use crate::ingest::columns::ColumnMap;
-use crate::ingest::timestamp::parse_offset;
+use crate::ingest::timestamp::{parse_offset, OffsetSeconds};
 use crate::ingest::{IngestOptions, InputSpec};
-use crate::rules::RuleSet;
+use crate::rules::{GrandfatherPolicy, RuleSet};
+use crate::stays::Gaps;
 
 pub fn run(cli: Cli) -> Result<Status> {
     match cli.command {
@@ -27,11 +28,39 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
 }
 
+/// The rule set and reading settings the user chose (`RuleArgs`), checked.
+pub(crate) struct Judging {
+    pub rules: RuleSet,
+    pub grandfather: GrandfatherPolicy,
+    pub gaps: Gaps,
+    pub tz: OffsetSeconds,
+    pub columns: ColumnMap,
+}
+
+impl Judging {
+    pub(crate) fn from_args(args: &RuleArgs) -> Result<Judging> {
+        let rules = RuleSet::resolve(&args.rule_set)?;
+        let tz = parse_offset(&args.tz).map_err(|reason| anyhow::anyhow!("--tz: {reason}"))?;
+        if args.facts.expulsions.is_some() && rules.entry_ban_years.is_none() {
+            bail!(
+                "--expulsions: rule set {} has no entry ban (entry_ban_years)",
+                rules.name
+            );
+        }
+        Ok(Judging {
+            grandfather: args.grandfather.unwrap_or(rules.grandfather),
+            gaps: args.gaps,
+            tz,
+            columns: ColumnMap::from_args(&args.columns)?,
+            rules,
+        })
+    }
+}
+
 /// Checks what the user typed for an audit run and turns it into options, before any
 /// data is read. Also sizes the worker pools.
 pub(crate) fn audit_options(run: &RunArgs, keep_stays: bool) -> Result<AuditOptions> {
-    let rules = RuleSet::resolve(&run.rules)?;
-    let tz = parse_offset(&run.tz).map_err(|reason| anyhow::anyhow!("--tz: {reason}"))?;
+    let judging = Judging::from_args(&run.rules)?;
     let as_of = run
         .as_of
         .as_deref()
@@ -46,16 +75,16 @@ pub(crate) fn audit_options(run: &RunArgs, keep_stays: bool) -> Result<AuditOpti
             .map(|path| InputSpec { path: path.clone() })
             .collect(),
         ingest: IngestOptions {
-            tz,
-            columns: ColumnMap::from_args(&run.columns)?,
+            tz: judging.tz,
+            columns: judging.columns,
             only_person: None,
         },
-        grandfather: run.grandfather.unwrap_or(rules.grandfather),
-        rules,
-        gaps: run.gaps,
+        grandfather: judging.grandfather,
+        rules: judging.rules,
+        gaps: judging.gaps,
         as_of,
-        permits: run.facts.permits.clone(),
-        expulsions: run.facts.expulsions.clone(),
+        permits: run.rules.facts.permits.clone(),
+        expulsions: run.rules.facts.expulsions.clone(),
         keep_stays,
     })
 }
