@@ -94,6 +94,9 @@ pub struct Crossings {
     /// Person ids back to back; row `i` is `person_text[person_ends[i-1]..person_ends[i]]`.
     person_text: String,
     person_ends: Vec<usize>,
+    /// A 64-bit hash of each row's person id: `frame` sorts on it, numbers being far
+    /// cheaper to sort than strings, and checks the ids where hashes are equal.
+    pub person_hash: Vec<u64>,
     pub instant: Vec<i64>,
     pub day: Vec<Day>,
     pub is_entry: Vec<bool>,
@@ -341,6 +344,7 @@ impl RowParser<'_> {
             return Ok(timestamp.day);
         }
 
+        out.person_hash.push(person_hash(person_id));
         out.person_text.push_str(person_id);
         out.person_ends.push(out.person_text.len());
         out.instant.push(timestamp.instant);
@@ -351,6 +355,12 @@ impl RowParser<'_> {
         out.checkpoint.push(out.checkpoints.code(checkpoint));
         Ok(timestamp.day)
     }
+}
+
+/// A fixed-seed hash of a person id: the same on every run.
+pub fn person_hash(person_id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5EED_57A7_A0D1_7000).hash_one(person_id)
 }
 
 /// `entry`/`in` -> true, `exit`/`out` -> false, any case.
