@@ -62,10 +62,12 @@ class UsageError(Exception):
 
 # --------------------------------------------------------------------- timestamps
 
+# DECISIONS.md 3: T/Z may be lower case, the fraction (after '.' or ',') needs seconds,
+# and a space may stand before the offset.
 ISO_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
-    r"(Z|[+-]\d{2}(?::\d{2}|\d{2})?)?)?$", re.ASCII
+    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r" ?([Zz]|[+-]\d{2}(?::\d{2}|\d{2})?)?)?$", re.ASCII
 )
 DOTTED_RE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{2}):(\d{2})(?::(\d{2}))?)?$",
                        re.ASCII)
@@ -76,7 +78,7 @@ EPOCH = dt.datetime(1970, 1, 1)
 
 def parse_offset_minutes(text):
     """'+05:00', '+0500', '+05' or 'Z' -> minutes east of UTC; None when invalid."""
-    if text == "Z":
+    if text in ("Z", "z"):
         return 0
     m = OFFSET_RE.match(text)
     if not m:
@@ -136,7 +138,7 @@ def day_str(ordinal):
 
 class Record:
     __slots__ = ("seq", "source", "line", "person", "nat", "direction", "instant", "day",
-                 "basis", "checkpoint")
+                 "basis", "checkpoint", "canon")
 
 
 def has_invalid_utf8(field):
@@ -165,8 +167,8 @@ def read_inputs(paths, tz_minutes):
                 col = {}
                 for want in REQUIRED + OPTIONAL:
                     idx = [i for i, n in enumerate(names) if n == want]
-                    if len(idx) > 1 and want in REQUIRED:
-                        raise UsageError(f"{path}: required column '{want}' appears twice")
+                    if len(idx) > 1:  # DECISIONS.md 4: any column the audit reads
+                        raise UsageError(f"{path}: column '{want}' appears twice")
                     if idx:
                         col[want] = idx[0]
                     elif want in REQUIRED:
@@ -196,9 +198,6 @@ def check_and_build(fields, header, col, tz_minutes):
     for name in REQUIRED + OPTIONAL:
         if name in col and has_invalid_utf8(fields[col[name]]):
             return f"{name}: invalid UTF-8"
-    for i, f in enumerate(fields):  # any field, mapped or not
-        if has_invalid_utf8(f):
-            return f"{header[i].strip()}: invalid UTF-8"
     person = fields[col["person_id"]].strip()
     if not person:
         return "person_id: empty"
@@ -238,10 +237,18 @@ class Stay:
         return self.exit - self.entry + 1
 
 
+def canonical_key(r):
+    """DECISIONS.md 'Duplicates and the canonical order': by instant, then nationality,
+    basis and checkpoint as text (the values as read: nationality upper-cased, basis
+    normalized, checkpoint trimmed). Input position only separates identical rows, where
+    it cannot change anything."""
+    return (r.instant, r.nat, r.basis, r.checkpoint, r.seq)
+
+
 def order_records(recs):
     """Sort by instant; at equal instants exit first while inside, entry first while
     outside (RULES.md 'Ordering records')."""
-    recs = sorted(recs, key=lambda r: (r.instant, r.seq))
+    recs = sorted(recs, key=lambda r: (r.instant, r.canon))
     out, inside, i = [], False, 0
     while i < len(recs):
         j = i
@@ -326,8 +333,8 @@ def used(counted, day, window):
 
 def evaluate(person, recs, anomalies_in, rules, gaps, grandfather, as_of, earliest_day):
     window, limit = rules["window"], rules["limit"]
-    # deciding nationality: latest used record, ties -> later input row
-    latest = max(recs, key=lambda r: (r.instant, r.seq))
+    # deciding nationality: latest used record, ties -> the last in the canonical order
+    latest = max(recs, key=lambda r: (r.instant, r.canon))
     nat = latest.nat
     anomalies = set(anomalies_in)
     if len({r.nat for r in recs}) > 1:
@@ -461,20 +468,26 @@ def run(argv):
 
     # accounting, in order: rejected, after_as_of, duplicate, used
     after_as_of = duplicates = 0
-    seen = set()
-    used_by_person = {}
-    dup_persons = set()
+    on_or_before = {}
     for r in records:  # input order
         if r.day > as_of:
             after_as_of += 1
             continue
-        key = (r.person, r.direction, r.instant)
-        if key in seen:
-            duplicates += 1
-            dup_persons.add(r.person)
-            continue
-        seen.add(key)
-        used_by_person.setdefault(r.person, []).append(r)
+        on_or_before.setdefault(r.person, []).append(r)
+    # duplicates: the kept one is the first in the canonical order, not in input order
+    used_by_person = {}
+    dup_persons = set()
+    for person, recs in on_or_before.items():
+        seen = set()
+        for r in sorted(recs, key=canonical_key):
+            key = (r.direction, r.instant)
+            if key in seen:
+                duplicates += 1
+                dup_persons.add(person)
+                continue
+            seen.add(key)
+            r.canon = len(used_by_person.setdefault(person, []))
+            used_by_person[person].append(r)
     rows_used = sum(len(v) for v in used_by_person.values())
 
     rows = []

@@ -110,11 +110,34 @@ CASES = [
      {"P1": dict(in_country="true", days_used="76", must_leave_by="2023-05-29"),
       "P2": dict(in_country="false", longest_stay_days="15", anomalies="")}),
     ("duplicate via Z and +05:00, after_as_of dropped",
-     HEADER + "P1,RUS,entry,2023-03-01T07:00:00Z,A,\nP1,RUS,entry,2023-03-01T12:00:00+05:00,B,visa\n"
+     HEADER + "P1,RUS,entry,2023-03-01T07:00:00Z,A,\nP1,RUS,entry,2023-03-01T12:00:00+05:00,B,\n"
               "P1,RUS,exit,2023-03-10 12:00,A,\nP1,RUS,entry,2023-07-01 12:00,A,\n",
      ["--as-of", "2023-06-01"],
      {"P1": dict(anomalies="duplicate", longest_stay_days="10", max_days_in_window="10",
                  in_country="false")}),
+    # DECISIONS.md "Duplicates and the canonical order": the kept duplicate is the first by
+    # (instant, nationality, basis, checkpoint) as text, whatever the input order; basis
+    # 'visa' sorts before 'visa_free' (the value of an empty basis), so the stay is exempt.
+    ("canonical order: duplicate differing in basis, visa-free row first",
+     HEADER + "P1,RUS,entry,2023-03-01T07:00:00Z,A,\nP1,RUS,entry,2023-03-01T12:00:00+05:00,B,visa\n"
+              "P1,RUS,exit,2023-03-10 12:00,A,\n",
+     ["--as-of", "2023-06-01"],
+     {"P1": dict(anomalies="duplicate", longest_stay_days="0", longest_stay_entry="",
+                 max_days_in_window="0")}),
+    ("canonical order: duplicate differing in basis, visa row first",
+     HEADER + "P1,RUS,entry,2023-03-01T12:00:00+05:00,B,visa\nP1,RUS,entry,2023-03-01T07:00:00Z,A,\n"
+              "P1,RUS,exit,2023-03-10 12:00,A,\n",
+     ["--as-of", "2023-06-01"],
+     {"P1": dict(anomalies="duplicate", longest_stay_days="0", longest_stay_entry="",
+                 max_days_in_window="0")}),
+    # equal instants: the deciding nationality is the last in the canonical order (USA
+    # after KOR), not the later input row
+    ("canonical order: nationality at equal instants, input order KOR, USA",
+     HEADER + "B,KOR,entry,2023-02-21,,\nB,USA,exit,2023-02-21,,\n", [],
+     {"B": dict(nationality="USA", anomalies="nationality_changed", longest_stay_days="1")}),
+    ("canonical order: nationality at equal instants, input order USA, KOR",
+     HEADER + "B,USA,entry,2023-02-21,,\nB,KOR,exit,2023-02-21,,\n", [],
+     {"B": dict(nationality="USA", anomalies="nationality_changed", longest_stay_days="1")}),
     ("utc midnight crossing moves the local day",
      HEADER + "P1,USA,entry,2023-03-01T20:00:00Z,,\nP1,USA,exit,2023-03-02T20:00:00-03,,\n",
      [],

@@ -126,7 +126,7 @@ fn split_fields(b: &[u8]) -> Option<Result<Fields, String>> {
     if b.len() >= 10 && b[2] == b'.' && b[5] == b'.' {
         let (day, month, year) = (digits(&b[0..2])?, digits(&b[3..5])?, digits(&b[6..10])?);
         let (hour, minute, second, rest) = if b.len() == 10 {
-            (0, 0, 0, &b[10..])
+            (0, 0, None, &b[10..])
         } else if b[10] == b' ' {
             parse_clock(&b[11..])?
         } else {
@@ -141,7 +141,7 @@ fn split_fields(b: &[u8]) -> Option<Result<Fields, String>> {
             day,
             hour,
             minute,
-            second,
+            second: second.unwrap_or(0),
             nanos: 0,
             offset: None,
         }));
@@ -168,8 +168,9 @@ fn split_fields(b: &[u8]) -> Option<Result<Fields, String>> {
         return None;
     }
     let (hour, minute, second, mut rest) = parse_clock(&b[11..])?;
-    (fields.hour, fields.minute, fields.second) = (hour, minute, second);
-    if rest.first() == Some(&b'.') || rest.first() == Some(&b',') {
+    (fields.hour, fields.minute, fields.second) = (hour, minute, second.unwrap_or(0));
+    // A fraction belongs to the seconds: `10:00.5` would be a decimal minute in ISO 8601.
+    if second.is_some() && (rest.first() == Some(&b'.') || rest.first() == Some(&b',')) {
         let count = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
         if count == 0 || count > 9 {
             return None;
@@ -191,15 +192,16 @@ fn split_fields(b: &[u8]) -> Option<Result<Fields, String>> {
 }
 
 /// `HH:MM[:SS]` at the start of `b`; returns the parts and what follows.
-fn parse_clock(b: &[u8]) -> Option<(u32, u32, u32, &[u8])> {
+/// `HH:MM[:SS]` at the start of `b`; returns the parts (seconds if written) and what follows.
+fn parse_clock(b: &[u8]) -> Option<(u32, u32, Option<u32>, &[u8])> {
     if b.len() < 5 || b[2] != b':' {
         return None;
     }
     let (hour, minute) = (digits(&b[0..2])?, digits(&b[3..5])?);
     if b.len() >= 8 && b[5] == b':' {
-        return Some((hour, minute, digits(&b[6..8])?, &b[8..]));
+        return Some((hour, minute, Some(digits(&b[6..8])?), &b[8..]));
     }
-    Some((hour, minute, 0, &b[5..]))
+    Some((hour, minute, None, &b[5..]))
 }
 
 #[cfg(test)]
@@ -285,6 +287,14 @@ mod tests {
         ] {
             assert!(parse_timestamp(junk, KZ).is_err(), "{junk}");
         }
+    }
+
+    #[test]
+    fn a_fraction_needs_seconds() {
+        // ISO 8601 would read `10:00.5` as a decimal minute (10:00:30): refuse to guess.
+        assert!(parse_timestamp("2023-03-01T10:00.5", KZ).is_err());
+        assert!(parse_timestamp("2023-03-01T10:00:00,5", KZ).is_ok());
+        assert!(parse_timestamp("2023-03-01t10:00:00z", KZ).is_ok());
     }
 
     #[test]
