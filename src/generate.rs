@@ -19,7 +19,7 @@ impl Random {
         Random(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -29,11 +29,11 @@ impl Random {
 
     /// Uniform in `low..high` (`high > low`).
     pub fn range(&mut self, low: i64, high: i64) -> i64 {
-        low + (self.next() % (high - low) as u64) as i64
+        low + (self.next_u64() % (high - low) as u64) as i64
     }
 
     pub fn chance(&mut self, probability: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 > 1.0 - probability
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 > 1.0 - probability
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {

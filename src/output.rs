@@ -53,7 +53,35 @@ pub fn write_output(
             out.flush().context("writing to standard output")?;
             Ok(())
         }
-        Some(path) => write_file_atomically(Path::new(path), write),
+        Some(path) => write_file(Path::new(path), write),
+    }
+}
+
+/// Regular files are replaced atomically; a symlink's target is (the link stays); a
+/// device or pipe (`/dev/null`, a FIFO) is written in place: renaming a file over it
+/// would replace the device itself.
+fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() => {
+            anyhow::bail!("cannot write {}: it is a folder", path.display())
+        }
+        Ok(metadata) if !metadata.is_file() => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            write(&mut out).with_context(|| format!("writing {}", path.display()))?;
+            out.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(())
+        }
+        Ok(_) if path.is_symlink() => {
+            let target = std::fs::canonicalize(path)
+                .with_context(|| format!("cannot resolve {}", path.display()))?;
+            write_file_atomically(&target, write)
+        }
+        _ => write_file_atomically(path, write),
     }
 }
 
@@ -65,9 +93,6 @@ fn write_file_atomically(
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    if path.is_dir() {
-        anyhow::bail!("cannot write {}: it is a folder", path.display());
-    }
     let temporary = tempfile::Builder::new()
         .prefix(".stayaudit-")
         .tempfile_in(folder)

@@ -432,3 +432,49 @@ fn regression_quote_open_to_the_end_of_the_file() {
         .collect();
     assert_eq!(at, [("3", "record")]);
 }
+
+/// Writing to /dev/null once renamed a temporary file over the device (found while
+/// benchmarking): special files are written in place, and a symlink keeps pointing at
+/// its target, which gets the new content.
+#[test]
+fn regression_outputs_to_a_pipe_or_through_a_symlink() {
+    use std::os::unix::fs::FileTypeExt;
+    let work = Workdir::new();
+    work.write(
+        "in.csv",
+        format!("{HEADER}\nA,USA,entry,2023-03-01,X,\nA,USA,exit,2023-04-05,X,\n"),
+    );
+    let fifo = work.path("pipe");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || std::fs::read_to_string(fifo).unwrap()
+    });
+    work.run(&["audit", "in.csv", "-o", "pipe", "-q"])
+        .expect_code(0);
+    // Checked before joining: a replaced pipe would leave the reader waiting forever.
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo(),
+        "the pipe was replaced"
+    );
+    assert!(reader.join().unwrap().contains("A,USA,continuous"));
+
+    std::fs::create_dir(work.path("real")).unwrap();
+    work.write("real/report.csv", "old\n");
+    std::os::unix::fs::symlink("real/report.csv", work.path("link.csv")).unwrap();
+    work.run(&["audit", "in.csv", "-o", "link.csv", "-q"])
+        .expect_code(0);
+    assert!(std::fs::symlink_metadata(work.path("link.csv"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(work.read("real/report.csv").contains("A,USA,continuous"));
+    no_temporary_files_left(&work);
+}

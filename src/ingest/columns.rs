@@ -110,8 +110,8 @@ impl HeaderLayout {
                 required: field.required(),
             })
             .collect();
-        let (width, found) = locate_columns(header, &wanted)
-            .map_err(|e| anyhow::anyhow!("{e}; map other names with --col FIELD=HEADER"))?;
+        let (width, found) =
+            locate_columns(header, &wanted, "; map other names with --col FIELD=HEADER")?;
         let mut indexes = [None; 6];
         indexes.copy_from_slice(&found);
         Ok(HeaderLayout { width, indexes })
@@ -130,10 +130,12 @@ pub struct Wanted<'a> {
 }
 
 /// Finds the wanted columns in a header row. Returns the header's width and, per wanted
-/// column, its index. A missing required column or an ambiguous one is an error.
+/// column, its index. A missing required column or an ambiguous one is an error;
+/// `missing_hint` is added to the message of the first.
 pub fn locate_columns(
     header: &csv::ByteRecord,
     wanted: &[Wanted],
+    missing_hint: &str,
 ) -> Result<(usize, Vec<Option<usize>>)> {
     let names: Vec<String> = header
         .iter()
@@ -175,7 +177,7 @@ pub fn locate_columns(
             "columns"
         };
         bail!(
-            "missing required {plural} {} (header has: {})",
+            "missing required {plural} {} (header has: {}){missing_hint}",
             missing.join(", "),
             names.join(", ")
         );

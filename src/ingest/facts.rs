@@ -130,7 +130,7 @@ fn read_file(
     }
     lines.borrow_mut().line_of_record(reader.position().byte());
     let (width, columns) =
-        locate_columns(&record, &wanted).with_context(|| format!("{path}: bad header"))?;
+        locate_columns(&record, &wanted, "").with_context(|| format!("{path}: bad header"))?;
     let mut rows = FactRows::default();
     loop {
         match reader.read_byte_record(&mut record) {
