@@ -461,6 +461,8 @@ class Runner:
     def __init__(self, rust, reference, workdir, check_accounting=False):
         self.rust, self.reference, self.workdir = rust, reference, workdir
         self.check_accounting = check_accounting
+        # The latest error message of each tool, for a look by hand at a failure.
+        self.last_errors = {}
         self.label = rust
 
     def commands(self, input_path, opts, rust_out, ref_out):
@@ -470,8 +472,9 @@ class Runner:
         return rust + option_args(opts), ref + option_args(opts)
 
     def run_both(self, text, opts):
-        """Returns (rust_result, reference_result): the report bytes, or 'exit N' and the
-        standard error when a tool fails. With check_accounting, a last line
+        """Returns (rust_result, reference_result): the report bytes, or 'exit N' when a
+        tool fails (the tools word their errors differently: the status is what must
+        agree; the messages are kept in last_errors). With check_accounting, a last line
         '# accounting ...' holds the row accounting of the run summary."""
         path = os.path.join(self.workdir, "input.csv")
         with open(path, "wb") as f:
@@ -493,7 +496,8 @@ class Runner:
                 results.append(b"timeout after 300 s\n")
                 continue
             if proc.returncode != 0:
-                results.append(f"exit {proc.returncode}\n".encode() + proc.stderr)
+                results.append(f"exit {proc.returncode}\n".encode())
+                self.last_errors[which] = proc.stderr
                 continue
             with open(out, "rb") as f:
                 data = f.read()
