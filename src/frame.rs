@@ -184,6 +184,7 @@ C,KGZ,entry,2023-03-03
             tz: 5 * 3600,
             columns: ColumnMap::default(),
             only_person: None,
+            show_progress: false,
         };
         let mut ingested = Ingested::new();
         read_one("t.csv", ROWS.as_bytes(), &options, &mut ingested).unwrap();

@@ -478,3 +478,49 @@ fn regression_outputs_to_a_pipe_or_through_a_symlink() {
     assert!(work.read("real/report.csv").contains("A,USA,continuous"));
     no_temporary_files_left(&work);
 }
+
+#[test]
+fn gzip_and_zstd_inputs_read_like_plain_csv() {
+    use std::io::Write;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sample = std::fs::read(root.join("sample-data/crossings.csv")).unwrap();
+    let work = Workdir::new();
+    work.write("plain.csv", &sample);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&sample).unwrap();
+    work.write("sample.csv.gz", gz.finish().unwrap());
+    work.write(
+        "sample.csv.zst",
+        zstd::encode_all(sample.as_slice(), 3).unwrap(),
+    );
+    let plain = work
+        .run(&["audit", "plain.csv", "--all-persons", "-q"])
+        .expect_code(0)
+        .stdout();
+    for compressed in ["sample.csv.gz", "sample.csv.zst"] {
+        let run = work.run(&[
+            "audit",
+            compressed,
+            "--all-persons",
+            "--rejects",
+            "rejects.csv",
+        ]);
+        assert_eq!(run.expect_code(0).stdout(), plain, "{compressed}");
+        // Rejected rows keep their line numbers through decompression.
+        assert!(
+            work.read("rejects.csv")
+                .contains(&format!("{compressed},1110,crossed_at")),
+            "{}",
+            work.read("rejects.csv")
+        );
+        // Not a terminal: no progress bar in the output.
+        assert!(!run.stderr().contains("reading"), "{}", run.stderr());
+    }
+    // A broken compressed file is an error naming it, not a silently short audit.
+    let mut broken = std::fs::read(work.path("sample.csv.gz")).unwrap();
+    broken.truncate(broken.len() / 2);
+    work.write("broken.csv.gz", broken);
+    let run = work.run(&["audit", "broken.csv.gz", "-q"]);
+    run.expect_code(2);
+    assert!(run.stderr().contains("broken.csv.gz"), "{}", run.stderr());
+}

@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let input: Vec<u8> = if control & 4 == 0 { [HEADER, rest].concat() } else { rest.to_vec() };
-    let options = IngestOptions { tz, columns: ColumnMap::default(), only_person: None };
+    let options = IngestOptions { tz, columns: ColumnMap::default(), only_person: None, show_progress: false };
     let mut out = Ingested::new();
     if read_one("fuzz.csv", input.as_slice(), &options, &mut out).is_ok() {
         assert_eq!(out.rows_read, (out.crossings.len() + out.rejected.len()) as u64);

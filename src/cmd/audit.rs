@@ -16,7 +16,7 @@ use crate::report::{write_rejects, write_report, ReportFormat};
 pub fn run(args: AuditArgs) -> Result<Status> {
     let started = Instant::now();
     // Everything the user typed is checked before any data is read.
-    let options = super::audit_options(&args.run, false)?;
+    let options = super::audit_options(&args.run, false, !args.quiet)?;
     let format = ReportFormat::choose(args.format, args.out.as_deref())?;
     let pseudonymizer = args
         .pseudonymize_key_file

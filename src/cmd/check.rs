@@ -57,6 +57,7 @@ pub fn run(args: CheckArgs) -> Result<Status> {
         tz,
         columns,
         only_person: Some(args.person.clone()),
+        show_progress: true,
     };
 
     let ingested = read_inputs(&inputs, &options)?;

@@ -59,7 +59,11 @@ impl Judging {
 
 /// Checks what the user typed for an audit run and turns it into options, before any
 /// data is read. Also sizes the worker pools.
-pub(crate) fn audit_options(run: &RunArgs, keep_stays: bool) -> Result<AuditOptions> {
+pub(crate) fn audit_options(
+    run: &RunArgs,
+    keep_stays: bool,
+    show_progress: bool,
+) -> Result<AuditOptions> {
     let judging = Judging::from_args(&run.rules)?;
     let as_of = run
         .as_of
@@ -78,6 +82,7 @@ pub(crate) fn audit_options(run: &RunArgs, keep_stays: bool) -> Result<AuditOpti
             tz: judging.tz,
             columns: judging.columns,
             only_person: None,
+            show_progress,
         },
         grandfather: judging.grandfather,
         rules: judging.rules,

@@ -15,7 +15,7 @@ use crate::patterns::{html, Tables, VisaRun};
 use crate::pseudonym::Pseudonymizer;
 
 pub fn run(args: PatternsArgs) -> Result<Status> {
-    let options = super::audit_options(&args.run, true)?;
+    let options = super::audit_options(&args.run, true, !args.quiet)?;
     let pseudonymizer = args
         .pseudonymize_key_file
         .as_deref()

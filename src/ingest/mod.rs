@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 
 use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::day::Day;
@@ -43,6 +44,8 @@ pub struct IngestOptions {
     pub columns: ColumnMap,
     /// Keep only this person's rows (`check`); every row is still validated and counted.
     pub only_person: Option<String>,
+    /// A progress bar on stderr (shown only when stderr is a terminal).
+    pub show_progress: bool,
 }
 
 /// Small repeated strings (nationalities, bases, checkpoints) stored once, referenced by code.
@@ -194,24 +197,70 @@ pub fn read_inputs(inputs: &[InputSpec], options: &IngestOptions) -> Result<Inge
     if inputs.iter().filter(|input| input.path == "-").count() > 1 {
         bail!("standard input ('-') can be given only once");
     }
+    let progress = progress_bar(inputs, options.show_progress);
     let mut ingested = Ingested::new();
     for input in inputs {
-        let reader: Box<dyn Read> = if input.path == "-" {
-            Box::new(io::stdin().lock())
-        } else {
-            Box::new(
-                File::open(&input.path).with_context(|| format!("cannot open {}", input.path))?,
-            )
-        };
-        read_one(
-            input.label(),
-            BufReader::with_capacity(1 << 20, reader),
-            options,
-            &mut ingested,
-        )?;
+        let reader = open_input(input, &progress)?;
+        read_one(input.label(), reader, options, &mut ingested)?;
     }
+    progress.finish_and_clear();
     ingested.crossings.canonicalize();
     Ok(ingested)
+}
+
+/// Opens one input for reading: `-` is standard input; a name ending in `.gz`, or in
+/// `.zst`/`.zstd`, is decompressed as it is read. Progress counts the bytes of the file.
+fn open_input(input: &InputSpec, progress: &ProgressBar) -> Result<Box<dyn Read>> {
+    let raw: Box<dyn Read> = if input.path == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(&input.path).with_context(|| format!("cannot open {}", input.path))?)
+    };
+    let raw = BufReader::with_capacity(1 << 20, progress.wrap_read(raw));
+    let name = input.path.to_ascii_lowercase();
+    Ok(if name.ends_with(".gz") {
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(raw),
+        ))
+    } else if name.ends_with(".zst") || name.ends_with(".zstd") {
+        let decoder = zstd::stream::read::Decoder::with_buffer(raw)
+            .with_context(|| format!("cannot read {} as zstd", input.path))?;
+        Box::new(BufReader::with_capacity(1 << 20, decoder))
+    } else {
+        Box::new(raw)
+    })
+}
+
+/// A bar over the inputs' total size on stderr, drawn only when stderr is a terminal
+/// (indicatif hides it otherwise) and not asked to be quiet; a counter for stdin.
+fn progress_bar(inputs: &[InputSpec], show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let sizes: Option<u64> = inputs
+        .iter()
+        .map(|input| {
+            (input.path != "-")
+                .then(|| std::fs::metadata(&input.path).map(|m| m.len()).ok())
+                .flatten()
+        })
+        .sum();
+    let (bar, template) = match sizes {
+        Some(total) => (
+            ProgressBar::new(total),
+            "reading {bar:40} {bytes}/{total_bytes} {bytes_per_sec}, {eta} left",
+        ),
+        None => (
+            ProgressBar::new_spinner(),
+            "reading {spinner} {bytes} {bytes_per_sec}",
+        ),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// Reads one CSV source into `out`.
@@ -422,6 +471,7 @@ mod tests {
             tz: 5 * 3600,
             columns: ColumnMap::default(),
             only_person: None,
+            show_progress: false,
         };
         let mut out = Ingested::new();
         read_one("t.csv", text, &options, &mut out).unwrap();
