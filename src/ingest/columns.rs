@@ -129,6 +129,17 @@ pub struct Wanted<'a> {
     pub required: bool,
 }
 
+impl Wanted<'static> {
+    /// A column found under its own name.
+    pub fn named(field: &'static str, required: bool) -> Wanted<'static> {
+        Wanted {
+            field,
+            header: field,
+            required,
+        }
+    }
+}
+
 /// Finds the wanted columns in a header row. Returns the header's width and, per wanted
 /// column, its index. A missing required column or an ambiguous one is an error;
 /// `missing_hint` is added to the message of the first.

@@ -77,41 +77,17 @@ fn read_file(
         Kind::Permits => (
             "--permits",
             vec![
-                Wanted {
-                    field: "person_id",
-                    header: "person_id",
-                    required: true,
-                },
-                Wanted {
-                    field: "valid_from",
-                    header: "valid_from",
-                    required: true,
-                },
-                Wanted {
-                    field: "valid_to",
-                    header: "valid_to",
-                    required: true,
-                },
-                Wanted {
-                    field: "kind",
-                    header: "kind",
-                    required: false,
-                },
+                Wanted::named("person_id", true),
+                Wanted::named("valid_from", true),
+                Wanted::named("valid_to", true),
+                Wanted::named("kind", false),
             ],
         ),
         Kind::Expulsions => (
             "--expulsions",
             vec![
-                Wanted {
-                    field: "person_id",
-                    header: "person_id",
-                    required: true,
-                },
-                Wanted {
-                    field: "decided_on",
-                    header: "decided_on",
-                    required: true,
-                },
+                Wanted::named("person_id", true),
+                Wanted::named("decided_on", true),
             ],
         ),
     };
