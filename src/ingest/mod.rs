@@ -8,6 +8,7 @@
 pub mod columns;
 pub mod facts;
 pub mod lines;
+pub mod parquet;
 pub mod timestamp;
 
 use std::collections::HashMap;
@@ -200,6 +201,10 @@ pub fn read_inputs(inputs: &[InputSpec], options: &IngestOptions) -> Result<Inge
     let progress = progress_bar(inputs, options.show_progress);
     let mut ingested = Ingested::new();
     for input in inputs {
+        if input.path.to_ascii_lowercase().ends_with(".parquet") {
+            parquet::read_parquet(input.label(), &input.path, options, &mut ingested)?;
+            continue;
+        }
         let reader = open_input(input, &progress)?;
         read_one(input.label(), reader, options, &mut ingested)?;
     }
@@ -316,7 +321,7 @@ pub fn read_one(
     Ok(())
 }
 
-struct RowParser<'a> {
+pub(crate) struct RowParser<'a> {
     label: &'a str,
     only_person: Option<&'a str>,
     layout: &'a HeaderLayout,
@@ -326,7 +331,7 @@ struct RowParser<'a> {
 impl RowParser<'_> {
     /// Validates one record and appends it to `out` (if it is a wanted person's); returns
     /// its local day, or says why it is rejected.
-    fn parse_into(
+    pub(crate) fn parse_into(
         &mut self,
         record: &csv::ByteRecord,
         line: u64,

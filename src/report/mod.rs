@@ -1,11 +1,12 @@
 //! Report outputs: the per-person report (CSV or JSON lines), the rejects file and the
 //! run summary. Each takes values and a writer; `output` decides where the bytes go.
 
+pub mod parquet;
 pub mod summary;
 
 use std::io::Write;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::audit::PersonResult;
@@ -19,6 +20,8 @@ pub enum ReportFormat {
     Jsonl,
     /// Same as `jsonl`.
     Json,
+    /// Typed columns; needs a file (`-o report.parquet`).
+    Parquet,
 }
 
 impl ReportFormat {
@@ -32,9 +35,7 @@ impl ReportFormat {
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
         Ok(match extension.as_deref() {
             Some("json") | Some("jsonl") | Some("ndjson") => ReportFormat::Jsonl,
-            Some("parquet") => {
-                bail!("Parquet output is not supported by this build; use .csv or .jsonl")
-            }
+            Some("parquet") => ReportFormat::Parquet,
             _ => ReportFormat::Csv,
         })
     }
@@ -110,6 +111,13 @@ pub fn write_report(
                 serde_json::to_writer(&mut *out, &row)?;
                 out.write_all(b"\n")?;
             }
+        }
+        ReportFormat::Parquet => {
+            let selected: Vec<&PersonResult> = persons
+                .iter()
+                .filter(|p| all_persons || p.finding.flagged())
+                .collect();
+            parquet::write_parquet(&selected, out)?;
         }
     }
     Ok(())
