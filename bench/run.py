@@ -5,15 +5,17 @@ the alternative an analyst would write (duckdb_audit.sql), on the same generated
     cargo build --release
     bench/.venv/bin/python bench/run.py --rows 1000000 5000000 20000000
 
-Wall time and peak memory (max RSS) come from GNU time, one fresh process per
-measurement. Before timing anything, the DuckDB query is checked to flag exactly the
+Wall time and peak memory (the child's max RSS, from wait4) are measured on one fresh
+process per measurement. Before timing anything, the DuckDB query is checked to flag exactly the
 persons stayaudit flags on a small file. Generated files are kept in bench/data/.
 """
 import argparse
+import os
 import pathlib
 import platform
 import subprocess
 import sys
+import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -25,12 +27,15 @@ POLARS_READ = "import polars as pl, sys; print(pl.read_csv(sys.argv[1], infer_sc
 
 
 def measure(label, command):
-    """Runs a command under GNU time: (seconds, peak MiB)."""
-    result = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{label} failed ({result.returncode}):\n{result.stderr[-2000:]}")
-    seconds, kib = result.stderr.strip().splitlines()[-1].split()
-    return float(seconds), int(kib) / 1024
+    """Runs a command: (wall seconds, peak MiB). wait4 gives this child's own peak RSS."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{label} failed ({status}):\n{stderr.decode(errors='replace')[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
 def generate(rows):
