@@ -143,10 +143,6 @@ impl Crossings {
         };
         &self.person_text[start..self.person_ends[row]]
     }
-
-    pub fn person_ids(&self) -> impl Iterator<Item = &str> + '_ {
-        (0..self.len()).map(|row| self.person_id(row))
-    }
 }
 
 /// One input row that could not be used, and why.

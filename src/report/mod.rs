@@ -90,10 +90,11 @@ pub fn write_report(
     format: ReportFormat,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let rows = persons
+    let selected: Vec<&PersonResult> = persons
         .iter()
         .filter(|p| all_persons || p.finding.flagged())
-        .map(ReportRow::new);
+        .collect();
+    let rows = selected.iter().map(|p| ReportRow::new(p));
     match format {
         ReportFormat::Csv => {
             // The header is written even when no row follows, so scripts can always parse it.
@@ -112,13 +113,7 @@ pub fn write_report(
                 out.write_all(b"\n")?;
             }
         }
-        ReportFormat::Parquet => {
-            let selected: Vec<&PersonResult> = persons
-                .iter()
-                .filter(|p| all_persons || p.finding.flagged())
-                .collect();
-            parquet::write_parquet(&selected, out)?;
-        }
+        ReportFormat::Parquet => parquet::write_parquet(&selected, out)?,
     }
     Ok(())
 }
