@@ -32,16 +32,11 @@ SELECT
 FROM ordered
 WHERE is_entry;
 
+-- A counted day is a day covered by some counted stay (docs/RULES.md), whatever other
+-- stays share it.
 CREATE OR REPLACE TEMP TABLE counted_days AS
-WITH present AS (
-    SELECT DISTINCT person_id, CAST(unnest(generate_series(entry_day, exit_day, INTERVAL 1 DAY)) AS DATE) AS day
-    FROM stays WHERE NOT exempt AND NOT grandfathered
-), excluded AS (
-    SELECT DISTINCT person_id, CAST(unnest(generate_series(entry_day, exit_day, INTERVAL 1 DAY)) AS DATE) AS day
-    FROM stays WHERE exempt OR grandfathered
-)
-SELECT p.person_id, p.day
-FROM present p ANTI JOIN excluded e ON p.person_id = e.person_id AND p.day = e.day;
+SELECT DISTINCT person_id, CAST(unnest(generate_series(entry_day, exit_day, INTERVAL 1 DAY)) AS DATE) AS day
+FROM stays WHERE NOT exempt AND NOT grandfathered;
 
 WITH used AS (
     SELECT person_id,

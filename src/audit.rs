@@ -139,7 +139,12 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
         .iter()
         .map(|n| rules.continuous_limit(n))
         .collect();
-    let stay_context = StayContext::new(rules, options.gaps, as_of, first_input_day, &exempt_basis);
+    let stay_context = StayContext {
+        gaps: options.gaps,
+        as_of,
+        first_input_day,
+        exempt_basis: &exempt_basis,
+    };
     let engine_context = EngineContext {
         rules,
         grandfather: options.grandfather,

@@ -2,7 +2,7 @@
 //!
 //! Works on stays as day intervals, never day by day: the counted days are a union of
 //! intervals minus others, `used(D)` is a difference of two prefix counts, and along a
-//! run of consecutive counted days `used` never decreases (RULES.md), so each run's first
+//! run of consecutive counted days `used` never decreases (docs/RULES.md), so each run's first
 //! violation is a binary search and its overstay days are `last - first_violation + 1`.
 //! A person's work is O(stays * log stays).
 
@@ -188,7 +188,7 @@ pub fn evaluate(
     }
 
     for stay in &history.stays {
-        if stay.basis.is_some() {
+        if stay.entry_recorded {
             if let Some(decided_on) = person.ban_on(stay.entry_day) {
                 finding.banned_entries += 1;
                 finding.violations.push(Violation::BannedEntry {
@@ -312,6 +312,7 @@ pub fn plan_entry(
         open: false,
         exempt: false,
         basis: None,
+        entry_recorded: false,
         entry_checkpoint: None,
         exit_checkpoint: None,
     };
@@ -462,24 +463,21 @@ pub fn add_years(day: Day, years: u32) -> Day {
     crate::day::from_naive(later)
 }
 
-/// The counted days (RULES.md "Which days count"): present days of stays under the
-/// cumulative rule, minus every day of an exempt or grandfathered stay. Permit days are
-/// taken off by the caller.
+/// The counted days (docs/RULES.md "Which days count"): every day covered by some counted
+/// stay (neither exempt nor grandfathered; under `days-before`, from the effective date
+/// on). A day a counted stay shares with an exempt or grandfathered one still counts: the
+/// person was present on a counted stay that day. Permit days are taken off by the caller.
 fn counted_days(stays: &[Stay], ctx: &EngineContext) -> DaySet {
     let counting_from = ctx.counting_from();
-    let mut included = Vec::new();
-    let mut excluded = Vec::new();
-    for stay in stays {
-        if stay.exempt || ctx.is_grandfathered(stay) {
-            excluded.push((stay.entry_day, stay.exit_day));
-        } else {
+    let counted_spans = stays
+        .iter()
+        .filter(|stay| !stay.exempt && !ctx.is_grandfathered(stay))
+        .filter_map(|stay| {
             let start = counting_from.map_or(stay.entry_day, |from| stay.entry_day.max(from));
-            if start <= stay.exit_day {
-                included.push((start, stay.exit_day));
-            }
-        }
-    }
-    DaySet::from_intervals(included).minus(&DaySet::from_intervals(excluded))
+            (start <= stay.exit_day).then_some((start, stay.exit_day))
+        })
+        .collect();
+    DaySet::from_intervals(counted_spans)
 }
 
 /// A set of days as sorted, disjoint, non-adjacent runs `[start, end]`, with prefix counts.

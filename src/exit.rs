@@ -1,4 +1,4 @@
-//! Exit statuses (CLI.md): scripts depend on these numbers.
+//! Exit statuses (README "Exit statuses"): scripts depend on these numbers.
 
 use std::process::ExitCode;
 

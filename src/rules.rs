@@ -1,6 +1,6 @@
 //! Rule sets: the stay limits as data.
 //!
-//! A [`RuleSet`] holds everything RULES.md lets vary between jurisdictions: the window,
+//! A [`RuleSet`] holds everything docs/RULES.md lets vary between jurisdictions: the window,
 //! the cumulative limit, continuous limits per nationality, the effective date with its
 //! grandfather policy, and which entry bases are subject to the rules. Two sets are
 //! built in; `--rules FILE.toml` loads another in the same TOML form that

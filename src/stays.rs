@@ -1,15 +1,14 @@
 //! Stays: one person's crossing records -> stays, with the anomalies found on the way.
 //!
-//! Implements RULES.md "Records that don't fit" and "Ordering records": duplicates are
+//! Implements docs/RULES.md "Records that don't fit" and "Order of a person's records": duplicates are
 //! dropped, records at equal instants are ordered against the person's state, and lost
-//! entries or exits are filled in by the `gaps` policy (see docs/DECISIONS.md for `max`).
+//! entries or exits are filled in by the `gaps` policy (docs/DECISIONS.md gives the reasons for `max`).
 
 use serde::Serialize;
 
 use crate::day::Day;
-use crate::rules::RuleSet;
 
-/// How missing entries and exits are read (RULES.md).
+/// How missing entries and exits are read (docs/RULES.md "Records that don't fit").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Gaps {
@@ -53,8 +52,11 @@ pub struct Stay {
     pub open: bool,
     /// Entered on a basis other than the rule set's counted ones.
     pub exempt: bool,
-    /// Basis code of the entry record; `None` when the entry was lost (read as visa_free).
+    /// Basis code of the entry record, or of the exit record when the entry was lost
+    /// (docs/RULES.md: it stands in for the lost one); `None` for a planned trip (visa-free).
     pub basis: Option<u32>,
+    /// The entry record exists; `false` when the `gaps` policy filled in a lost entry.
+    pub entry_recorded: bool,
     pub entry_checkpoint: Option<u32>,
     pub exit_checkpoint: Option<u32>,
 }
@@ -109,30 +111,8 @@ pub struct StayContext<'a> {
     pub as_of: Day,
     /// Earliest local day of the whole input (`gaps = max` with a lost entry).
     pub first_input_day: Day,
-    /// Exempt flag by basis code.
+    /// Exempt flag by basis code (`RuleSet::exempt_flags`).
     pub exempt_basis: &'a [bool],
-    /// Whether a stay with a lost entry (read as visa_free) is exempt.
-    pub lost_entry_exempt: bool,
-}
-
-impl<'a> StayContext<'a> {
-    /// The context for a rule set: `exempt_basis` from `RuleSet::exempt_flags`, and a
-    /// lost entry read as visa_free.
-    pub fn new(
-        rules: &RuleSet,
-        gaps: Gaps,
-        as_of: Day,
-        first_input_day: Day,
-        exempt_basis: &'a [bool],
-    ) -> StayContext<'a> {
-        StayContext {
-            gaps,
-            as_of,
-            first_input_day,
-            exempt_basis,
-            lost_entry_exempt: rules.is_exempt_basis("visa_free"),
-        }
-    }
 }
 
 /// Sorts one person's records into the canonical order `build_history` expects: by
@@ -234,12 +214,14 @@ impl Builder<'_> {
                         .unwrap_or(self.ctx.first_input_day)
                         .min(record.day),
                 };
+                // The lost entry's basis is unknown: the exit record's stands in for it.
                 self.stays.push(Stay {
                     entry_day,
                     exit_day: record.day,
                     open: false,
-                    exempt: self.ctx.lost_entry_exempt,
-                    basis: None,
+                    exempt: self.ctx.exempt_basis[record.basis as usize],
+                    basis: Some(record.basis),
+                    entry_recorded: false,
                     entry_checkpoint: None,
                     exit_checkpoint: Some(record.checkpoint),
                 });
@@ -255,6 +237,7 @@ impl Builder<'_> {
             open,
             exempt: self.ctx.exempt_basis[entry.basis as usize],
             basis: Some(entry.basis),
+            entry_recorded: true,
             entry_checkpoint: Some(entry.checkpoint),
             exit_checkpoint,
         });
@@ -302,7 +285,6 @@ mod tests {
             as_of: 100,
             first_input_day: 0,
             exempt_basis: &[false, true],
-            lost_entry_exempt: false,
         };
         build_history(records, &ctx)
     }

@@ -14,7 +14,23 @@ fn check_json(work: &Workdir, args: &[&str]) -> Value {
     serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout()))
 }
 
-/// RULES.md example 4's first stay: 90 days, 2023-02-01..2023-05-01, then a later record
+/// Each violation of a JSON answer as (kind, from, to).
+fn violation_spans(answer: &Value) -> Vec<(&str, &str, &str)> {
+    answer["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["kind"].as_str().unwrap(),
+                v["from"].as_str().unwrap(),
+                v["to"].as_str().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// docs/RULES.md example 4's first stay: 90 days, 2023-02-01..2023-05-01, then a later record
 /// so the data reaches past the dates we plan for.
 fn ninety_days_used() -> Workdir {
     let work = Workdir::new();
@@ -73,20 +89,8 @@ fn violations_come_with_their_dates() {
     work.write("in.csv", csv);
     let answer = check_json(&work, &["--person", "P1"]);
     assert_eq!(answer["on"], "2023-07-10");
-    let kinds: Vec<(&str, &str, &str)> = answer["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            (
-                v["kind"].as_str().unwrap(),
-                v["from"].as_str().unwrap(),
-                v["to"].as_str().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        kinds,
+        violation_spans(&answer),
         [
             ("cumulative", "2023-07-01", "2023-07-10"),
             ("entry_over_limit", "2023-07-01", "2023-07-01")
@@ -176,15 +180,15 @@ fn errors_are_clear() {
         "{}",
         unknown.stderr()
     );
-    let outside = work.run(&["check", "in.csv", "--person", "P1", "--on", "2024-06-01"]);
-    outside.expect_code(2);
-    assert!(
-        outside.stderr().contains("outside the data"),
-        "{}",
-        outside.stderr()
-    );
     let before = work.run(&["check", "in.csv", "--person", "P1", "--on", "2022-01-01"]);
     before.expect_code(2);
+    assert!(
+        before
+            .stderr()
+            .contains("--on 2022-01-01 is before the data, which begins on 2023-02-01"),
+        "{}",
+        before.stderr()
+    );
     work.run(&["check", "in.csv", "--person", "P1", "--days", "5"])
         .expect_code(2);
     work.run(&[
@@ -376,4 +380,201 @@ fn side_file_rejects_name_the_right_line() {
     let rejects = work.read("rej.csv");
     assert!(rejects.contains("permits.csv,2,valid_from"), "{rejects}");
     assert!(rejects.contains("permits.csv,4,valid_to"), "{rejects}");
+}
+
+/// An export ending 2023-06-30: P1 left on 2023-05-01 after 90 days (2023-02-01..05-01);
+/// P2 entered on 2023-06-01 and is still inside; Q9's entry makes 06-30 the last day.
+fn export_ending_june_30() -> Workdir {
+    let work = Workdir::new();
+    let mut csv = stays_csv("P1", "RUS", "", &[("2023-02-01", Some("2023-05-01"))]);
+    csv.push_str("P2,RUS,entry,2023-06-01,KORDAY,\nQ9,USA,entry,2023-06-30,KORDAY,\n");
+    work.write("in.csv", csv);
+    work
+}
+
+#[test]
+fn a_date_after_the_export_assumes_no_crossing_since() {
+    let work = export_ending_june_30();
+
+    // P1, outside, 10 days after the export: the window 2023-01-12..07-10 still holds all
+    // 90 days, so an entry today is refused. The first of the 90 days leaves the window of
+    // 2023-07-31 (02-01 + 180): from then on one old day leaves as each new one comes.
+    let outside = check_json(
+        &work,
+        &[
+            "--person",
+            "P1",
+            "--on",
+            "2023-07-10",
+            "--enter",
+            "2023-07-10",
+            "--earliest",
+            "10",
+        ],
+    );
+    assert_eq!(outside["export_last_day"], "2023-06-30");
+    assert_eq!(outside["window_start"], "2023-01-12");
+    assert_eq!(outside["days_used"], 90);
+    assert_eq!(outside["days_left"], 0);
+    assert_eq!(outside["in_country"], false);
+    assert_eq!(outside["max_stay_days"], 0);
+    assert_eq!(outside["earliest_entry"], "2023-07-31");
+
+    // P1, 200 days after the export (2024-01-16): the window 2023-07-21..2024-01-16 is
+    // empty; a stay from today may last 90 days (window and continuous limit), through
+    // 2024-04-14 (2024 is a leap year), so 100 days break on 2024-04-15.
+    let later = check_json(
+        &work,
+        &[
+            "--person",
+            "P1",
+            "--on",
+            "2024-01-16",
+            "--enter",
+            "2024-01-16",
+            "--days",
+            "100",
+        ],
+    );
+    assert_eq!(later["days_used"], 0);
+    assert_eq!(later["days_left"], 90);
+    assert_eq!(later["max_stay_days"], 90);
+    assert_eq!(later["last_day"], "2024-04-14");
+    assert_eq!(later["fits"], false);
+    assert_eq!(later["breaks_on"], "2024-04-15");
+
+    // P2, inside, 10 days after the export: the open stay runs through 2023-07-10, 40 days
+    // (06-01..07-10). The 90th day of the stay and the 90th counted day are both 08-29.
+    // Planning reads the stay as ending on 07-10: entering again on 07-20, 50 days are
+    // left while the June days stay in the window, so the last day is 09-07.
+    let inside = check_json(
+        &work,
+        &[
+            "--person",
+            "P2",
+            "--on",
+            "2023-07-10",
+            "--enter",
+            "2023-07-20",
+        ],
+    );
+    assert_eq!(inside["in_country"], true);
+    assert_eq!(inside["days_used"], 40);
+    assert_eq!(inside["days_left"], 50);
+    assert_eq!(inside["must_leave_by"], "2023-08-29");
+    assert_eq!(inside["must_leave_rule"], "cumulative and continuous");
+    assert_eq!(inside["stays"][0]["open"], true);
+    assert_eq!(inside["stays"][0]["length_days"], 40);
+    assert_eq!(inside["max_stay_days"], 50);
+    assert_eq!(inside["last_day"], "2023-09-07");
+
+    // P2, 200 days after the export: still inside means 230 days (06-01..2024-01-16).
+    // Both rules broke on 2023-08-30, the 91st day; the window of 2024-01-16 is all
+    // counted (180 days). Read as leaving today, the person may come back once the old
+    // days in the window number 89: the window of 2024-04-16 starts 2023-10-20, which
+    // leaves 10-20..01-16 = 89 days, so the 90th day is the day of entry.
+    let overstayer = check_json(
+        &work,
+        &["--person", "P2", "--on", "2024-01-16", "--earliest", "30"],
+    );
+    assert_eq!(overstayer["days_used"], 180);
+    assert_eq!(overstayer["days_left"], 0);
+    assert_eq!(overstayer["must_leave_by"], "2023-08-29");
+    assert_eq!(overstayer["stays"][0]["length_days"], 230);
+    assert_eq!(
+        violation_spans(&overstayer),
+        [
+            ("cumulative", "2023-08-30", "2024-01-16"),
+            ("continuous", "2023-08-30", "2024-01-16")
+        ]
+    );
+    assert_eq!(overstayer["earliest_entry"], "2024-04-16");
+    assert_eq!(
+        overstayer["verdict"],
+        "in violation (cumulative, continuous): 180 of 90 days used in 2023-07-21..2024-01-16; should have left by 2023-08-29"
+    );
+
+    // The text form states the assumption in one line; a date within the export does not.
+    let text = work
+        .run(&["check", "in.csv", "--person", "P2", "--on", "2023-07-10"])
+        .expect_code(0)
+        .stdout();
+    assert!(
+        text.contains("the export ends on 2023-06-30; no crossing since is assumed"),
+        "{text}"
+    );
+    let within = work
+        .run(&["check", "in.csv", "--person", "P2", "--on", "2023-06-15"])
+        .expect_code(0)
+        .stdout();
+    assert!(!within.contains("no crossing since"), "{within}");
+
+    // Before the person's first record there is nothing to answer.
+    let before = work.run(&["check", "in.csv", "--person", "P2", "--on", "2023-05-15"]);
+    before.expect_code(2);
+    assert!(
+        before
+            .stderr()
+            .contains("'P2' has no crossing on or before 2023-05-15"),
+        "{}",
+        before.stderr()
+    );
+}
+
+/// docs/RULES.md "Which days count": a one-day visa-free stay on the day a visa stay ends
+/// counts its one day (it counted 0 when shared days were subtracted).
+#[test]
+fn a_visa_free_day_shared_with_a_visa_stay_counts() {
+    let work = Workdir::new();
+    work.write(
+        "in.csv",
+        "person_id,nationality,direction,crossed_at,checkpoint,basis\n\
+         P1,RUS,entry,2023-03-01 09:00,KORDAY,visa\n\
+         P1,RUS,exit,2023-03-10 09:00,KORDAY,visa\n\
+         P1,RUS,entry,2023-03-10 10:00,KORDAY,\n\
+         P1,RUS,exit,2023-03-10 18:00,KORDAY,\n",
+    );
+    let answer = check_json(&work, &["--person", "P1"]);
+    assert_eq!(answer["stays"][0]["status"], "exempt");
+    assert_eq!(answer["stays"][0]["counted_days"], 0);
+    assert_eq!(answer["stays"][1]["status"], "counted");
+    assert_eq!(answer["stays"][1]["counted_days"], 1);
+    assert_eq!(answer["days_used"], 1);
+}
+
+/// docs/RULES.md "missing_entry": the lost entry takes the exit record's basis, so a
+/// permit holder whose entry was lost is neither counted nor held to the continuous limit.
+#[test]
+fn a_lost_entry_takes_the_basis_of_its_exit() {
+    let work = Workdir::new();
+    work.write(
+        "in.csv",
+        "person_id,nationality,direction,crossed_at,checkpoint,basis\n\
+         P0,USA,entry,2023-02-01,KORDAY,\n\
+         P1,USA,exit,2023-07-15,KORDAY,residence_permit\n\
+         P2,USA,exit,2023-07-15,KORDAY,\n",
+    );
+    work.run(&[
+        "audit",
+        "in.csv",
+        "--gaps",
+        "max",
+        "--all-persons",
+        "-o",
+        "report.csv",
+        "-q",
+    ])
+    .expect_code(0);
+    let rows = parse_report(&work.read("report.csv"));
+    let row = |id: &str| rows.iter().find(|r| r["person_id"] == id).unwrap();
+    // Both stays run from the input's first day, 2023-02-01, to 2023-07-15: 165 days.
+    assert_eq!(row("P1")["violations"], "");
+    assert_eq!(row("P1")["max_days_in_window"], "0");
+    assert_eq!(row("P1")["longest_stay_days"], "0");
+    assert_eq!(row("P1")["anomalies"], "missing_entry");
+    assert_eq!(row("P2")["violations"], "cumulative;continuous");
+    assert_eq!(row("P2")["longest_stay_days"], "165");
+    let answer = check_json(&work, &["--person", "P1", "--gaps", "max"]);
+    assert_eq!(answer["stays"][0]["basis"], "residence_permit (entry lost)");
+    assert_eq!(answer["stays"][0]["status"], "exempt");
 }

@@ -1,4 +1,4 @@
-//! The command-line contract of CLI.md, run through the real binary: report format
+//! The command-line contract of the README, run through the real binary: report format
 //! (pinned by snapshots), rejects, row accounting, exit statuses, inputs and options.
 
 mod common;

@@ -1,5 +1,5 @@
 //! Property test: on random histories the engine (stays + interval arithmetic) must give
-//! exactly what a naive day-by-day reading of RULES.md gives.
+//! exactly what a naive day-by-day reading of docs/RULES.md gives.
 //!
 //! The naive evaluator (tests/support/naive.rs) is deliberately written from the spec,
 //! not from the engine: it rebuilds stays itself and decides every day with sets and loops.
@@ -206,7 +206,7 @@ proptest! {
         prop_assert_eq!(engine_plan(&case, &rules), naive.flatten());
     }
 
-    /// Invariants RULES.md states outright.
+    /// Invariants docs/RULES.md states outright.
     #[test]
     fn stated_invariants_hold(case in case()) {
         let rules = rules_for(&case);

@@ -3,7 +3,7 @@
 
     python3 tools/differential.py --seed 1 --rounds 3000
 
-Each round generates a small random crossing export aimed at the corners of RULES.md and
+Each round generates a small random crossing export aimed at the corners of docs/RULES.md and
 docs/DECISIONS.md (same-day visa runs, date-only ties, grandfathering around 2023-01-27,
 exempt bases, duplicates written with different offsets, lost entries/exits, nationality
 changes, offsets that move the local day, bad rows, shuffled row order), picks random
@@ -142,7 +142,7 @@ def pick_gap(rng):
 
 def threshold_plan(rng):
     """(length, gap) pairs whose days add up to about 90 and whose later entries fall
-    about 180 days after the first: the off-by-one corners of RULES.md examples 4-5."""
+    about 180 days after the first: the off-by-one corners of docs/RULES.md examples 4-5."""
     k = rng.randint(1, 4)
     total = rng.choice([88, 89, 90, 90, 91, 92, 120, 178, 179, 180, 181])
     cuts = sorted(rng.sample(range(1, total), k - 1)) if k > 1 else []
@@ -268,7 +268,7 @@ def gen_person(rng, pid, file_style, on):
                 pass  # identical row
             else:
                 d["ts"] = render_same_instant_other_way(rng, r["wall"], r["ts"])
-            # a duplicate differing in basis, checkpoint or nationality (DECISIONS.md: still
+            # a duplicate differing in basis, checkpoint or nationality (docs/DECISIONS.md: still
             # a duplicate; the kept one is the first in the canonical order)
             variant = on["duplicate-variants"]
             if rng.random() < 0.2 and variant:
@@ -303,8 +303,8 @@ BAD_ROWS = [
     lambda pid: [pid, "RUS", "entry"],
 ]
 
-# Timestamps just outside the forms of CLI.md (`YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` with
-# optional `Z` or `+-HH:MM`, or `DD.MM.YYYY[ HH:MM[:SS]]`; DECISIONS.md 3 adds +-HHMM and
+# Timestamps just outside the forms the README lists (`YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` with
+# optional `Z` or `+-HH:MM`, or `DD.MM.YYYY[ HH:MM[:SS]]`; docs/DECISIONS.md 3 adds +-HHMM and
 # +-HH): a tool accepting one of them is more lenient than the contract.
 NEAR_MISS_TIMESTAMPS = [
     "2023-03-01t10:00:00", "2023-03-01T10:00:00z", "2023-03-01T10:00:00,5",
@@ -316,7 +316,7 @@ NEAR_MISS_TIMESTAMPS = [
 
 # Generator features that can be switched off (--exclude) once a mismatch class is known.
 FEATURES = {
-    "near-miss-timestamps": "bad rows with timestamps just outside the CLI.md forms",
+    "near-miss-timestamps": "bad rows with timestamps just outside the README's forms",
     "invalid-utf8": "invalid UTF-8 bytes in a mapped or an unmapped field",
     "extra-column": "an unmapped extra column (notes)",
     "duplicate-optional-column": "a header naming basis or checkpoint twice",

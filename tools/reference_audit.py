@@ -2,7 +2,7 @@
 """Slow, obviously-correct reference auditor for stayaudit.
 
 Deliberately independent of the Rust engine: it reads the literal definitions of
-shared/spec/RULES.md and docs/DECISIONS.md and evaluates them DAY BY DAY with Python
+docs/RULES.md (and the reasons in docs/DECISIONS.md) and evaluates them DAY BY DAY with Python
 sets of day numbers (date ordinals). No interval arithmetic, no clever shortcuts: it
 exists so the fast engine can be checked against something a reviewer can verify by eye.
 
@@ -11,7 +11,7 @@ exists so the fast engine can be checked against something a reviewer can verify
         [--tz +05:00] [--rules kz-2023|schengen] -o OUT.csv
 
 Writes one report row for EVERY person with at least one used row (like
-`stayaudit audit --all-persons`), sorted by person_id, with the CLI.md report columns.
+`stayaudit audit --all-persons`), sorted by person_id, with the README's report columns.
 Row accounting goes to stderr. Standard library only (Python 3.11).
 """
 
@@ -62,7 +62,7 @@ class UsageError(Exception):
 
 # --------------------------------------------------------------------- timestamps
 
-# DECISIONS.md 3: T/Z may be lower case, the fraction (after '.' or ',') needs seconds,
+# docs/DECISIONS.md 3: T/Z may be lower case, the fraction (after '.' or ',') needs seconds,
 # and a space may stand before the offset.
 ISO_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
@@ -167,7 +167,7 @@ def read_inputs(paths, tz_minutes):
                 col = {}
                 for want in REQUIRED + OPTIONAL:
                     idx = [i for i, n in enumerate(names) if n == want]
-                    if len(idx) > 1:  # DECISIONS.md 4: any column the audit reads
+                    if len(idx) > 1:  # docs/DECISIONS.md 4: any column the audit reads
                         raise UsageError(f"{path}: column '{want}' appears twice")
                     if idx:
                         col[want] = idx[0]
@@ -238,7 +238,7 @@ class Stay:
 
 
 def canonical_key(r):
-    """DECISIONS.md 'Duplicates and the canonical order': by instant, then nationality,
+    """docs/DECISIONS.md 'Duplicates and the canonical order': by instant, then nationality,
     basis and checkpoint as text (the values as read: nationality upper-cased, basis
     normalized, checkpoint trimmed). Input position only separates identical rows, where
     it cannot change anything."""
@@ -247,7 +247,7 @@ def canonical_key(r):
 
 def order_records(recs):
     """Sort by instant; at equal instants exit first while inside, entry first while
-    outside (RULES.md 'Ordering records')."""
+    outside (docs/RULES.md 'Order of a person's records')."""
     recs = sorted(recs, key=lambda r: (r.instant, r.canon))
     out, inside, i = [], False, 0
     while i < len(recs):
@@ -289,7 +289,8 @@ def build_stays(ordered, gaps, as_of, earliest_day):
                     start = earliest_day
                     if prev_exit_day is not None:
                         start = max(start, prev_exit_day)
-                stays.append(Stay(start, r.day, "visa_free"))
+                # the lost entry's basis is unknown: the exit record's stands in for it
+                stays.append(Stay(start, r.day, r.basis))
             prev_exit_day = r.day
     if open_entry is not None:
         stays.append(Stay(open_entry.day, as_of, open_entry.basis, open_=True))
@@ -299,22 +300,15 @@ def build_stays(ordered, gaps, as_of, earliest_day):
 # ------------------------------------------------------------------------ engine
 
 def counted_days(stays, rules, grandfather):
-    """Literal subtraction of DECISIONS.md 'Which days count'."""
+    """docs/RULES.md 'Which days count': every day covered by some counted stay (not
+    exempt, not grandfathered), whatever other stays share it; under days-before only
+    days on or after effective_from."""
     eff = rules["effective_from"]
     eff = eff.toordinal() if eff is not None else None
-    present = set()
+    counted = set()
     for s in stays:
-        present |= s.days()
-    exempt = set()
-    for s in stays:
-        if s.basis != "visa_free":
-            exempt |= s.days()
-    grandfathered = set()
-    if grandfather == "stays-entered-before" and eff is not None:
-        for s in stays:
-            if s.entry < eff:
-                grandfathered |= s.days()
-    counted = present - exempt - grandfathered
+        if s.basis == "visa_free" and not is_grandfathered(s, rules, grandfather):
+            counted |= s.days()
     if grandfather == "days-before" and eff is not None:
         counted = {d for d in counted if d >= eff}
     return counted
@@ -405,7 +399,7 @@ def evaluate(person, recs, anomalies_in, rules, gaps, grandfather, as_of, earlie
 
 
 def must_leave_by(stays, rules, grandfather, as_of, cont_limit):
-    """DECISIONS.md 'Persons in the country on as_of', by simulation day by day."""
+    """docs/RULES.md 'A person in the country on as_of', by simulation day by day."""
     window, limit = rules["window"], rules["limit"]
     cur = stays[-1]
 

@@ -1,7 +1,7 @@
 //! Fuzz target 2: the engine on stay histories decoded from the fuzzer's bytes.
 //!
 //! The engine must equal the naive day-by-day evaluator of the property tests, and keep
-//! the invariants RULES.md states: `used` never above the days in the window, overstay
+//! the invariants docs/RULES.md states: `used` never above the days in the window, overstay
 //! days never above the counted days, entry_over_limit only with cumulative, and the
 //! planning answer equal to a day-by-day search.
 #![no_main]

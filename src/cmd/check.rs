@@ -20,7 +20,7 @@ use crate::exit::Status;
 use crate::ingest::facts::read_facts;
 use crate::ingest::{read_inputs, Crossings, IngestOptions, InputSpec};
 use crate::output::write_output;
-use crate::stays::{build_history, canonical_order, Crossing, History, StayContext};
+use crate::stays::{build_history, canonical_order, Crossing, History, Stay, StayContext};
 
 /// How far ahead `--earliest` looks before it gives up: past any entry ban.
 const EARLIEST_SEARCH_DAYS: i32 = 366 * 11;
@@ -73,13 +73,14 @@ pub fn run(args: CheckArgs) -> Result<Status> {
             ingested.rows_read
         );
     };
+    // After the export's last day the person is taken to have made no crossing since:
+    // an open stay runs through DATE, as through --as-of in `audit`.
     let on = on_arg.unwrap_or(last_day);
-    if on < first_day || on > last_day {
+    if on < first_day {
         bail!(
-            "--on {} is outside the data, which covers {}..{}: the export says nothing about that day",
+            "--on {} is before the data, which begins on {}: the export says nothing about that day",
             format_day(on),
-            format_day(first_day),
-            format_day(last_day)
+            format_day(first_day)
         );
     }
     let crossings = &ingested.crossings;
@@ -104,7 +105,12 @@ pub fn run(args: CheckArgs) -> Result<Status> {
     canonical_order(&mut records);
 
     let exempt_basis = rules.exempt_flags(crossings.bases.values());
-    let stay_context = StayContext::new(&rules, gaps, on, first_day, &exempt_basis);
+    let stay_context = StayContext {
+        gaps,
+        as_of: on,
+        first_input_day: first_day,
+        exempt_basis: &exempt_basis,
+    };
     let history = build_history(&records, &stay_context);
     let nationality = crossings
         .nationalities
@@ -141,6 +147,7 @@ pub fn run(args: CheckArgs) -> Result<Status> {
         &args.person,
         &nationality,
         on,
+        last_day,
         &history,
         &person_facts,
         continuous_limit,
@@ -209,6 +216,11 @@ struct Answer {
     person_id: String,
     nationality: String,
     on: String,
+    /// The latest day of any valid row: after it, no crossing is assumed.
+    export_last_day: String,
+    /// `on` is after `export_last_day`: the answer rests on that assumption.
+    #[serde(skip)]
+    on_after_export: bool,
     window_start: String,
     days_used: u32,
     days_left: u32,
@@ -247,6 +259,7 @@ impl Answer {
         person_id: &str,
         nationality: &str,
         on: Day,
+        export_last_day: Day,
         history: &History,
         facts: &PersonFacts,
         continuous_limit: Option<u32>,
@@ -259,6 +272,15 @@ impl Answer {
         let person = Person::new(&history.stays, facts, continuous_limit, engine);
         let days_used = person.used(on) as u32;
         let window_start = on - rules.window_days as Day + 1;
+        let status_of = |stay: &Stay| {
+            if stay.exempt {
+                "exempt"
+            } else if engine.is_grandfathered(stay) {
+                "grandfathered"
+            } else {
+                "counted"
+            }
+        };
         let stays = history
             .stays
             .iter()
@@ -273,19 +295,21 @@ impl Answer {
                 exit_checkpoint: stay
                     .exit_checkpoint
                     .map(|c| crossings.checkpoints.value(c).to_string()),
-                basis: stay
-                    .basis
-                    .map_or("visa_free (entry lost)".to_string(), |b| {
-                        crossings.bases.value(b).to_string()
-                    }),
-                status: if stay.exempt {
-                    "exempt"
-                } else if engine.is_grandfathered(stay) {
-                    "grandfathered"
-                } else {
-                    "counted"
+                basis: {
+                    let basis = stay.basis.map_or("visa_free", |b| crossings.bases.value(b));
+                    if stay.entry_recorded {
+                        basis.to_string()
+                    } else {
+                        format!("{basis} (entry lost)")
+                    }
                 },
-                counted_days: person.counted_between(stay.entry_day, stay.exit_day) as u32,
+                status: status_of(stay),
+                // A day shared with a counted stay counts for that stay, not this one.
+                counted_days: if status_of(stay) == "counted" {
+                    person.counted_between(stay.entry_day, stay.exit_day) as u32
+                } else {
+                    0
+                },
                 permit_days: person.permit_days_between(stay.entry_day, stay.exit_day) as u32,
             })
             .collect();
@@ -314,6 +338,8 @@ impl Answer {
             person_id: person_id.to_string(),
             nationality: nationality.to_string(),
             on: format_day(on),
+            export_last_day: format_day(export_last_day),
+            on_after_export: on > export_last_day,
             window_start: format_day(window_start),
             days_used,
             days_left: rules.max_days_in_window.saturating_sub(days_used),
@@ -403,6 +429,12 @@ impl Answer {
             self.person_id, self.nationality, self.on
         ));
         line(self.verdict.clone());
+        if self.on_after_export {
+            line(format!(
+                "the export ends on {}; no crossing since is assumed",
+                self.export_last_day
+            ));
+        }
         line(String::new());
         line(format!(
             "window {}..{}: {} of {} days used, {} left",

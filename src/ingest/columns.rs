@@ -1,4 +1,4 @@
-//! Input columns: which header names hold which field (CLI.md "Input", `--col`).
+//! Input columns: which header names hold which field (README "stayaudit audit", `--col`).
 
 use anyhow::{bail, Result};
 

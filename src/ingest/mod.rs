@@ -422,7 +422,7 @@ pub fn parse_direction(text: &str) -> Option<bool> {
     }
 }
 
-/// Lower case, `-` and spaces as `_`; empty means `visa_free` (RULES.md).
+/// Lower case, `-` and spaces as `_`; empty means `visa_free` (docs/RULES.md).
 pub fn normalize_basis(text: &str) -> String {
     let normalized: String = text
         .trim()

@@ -1,4 +1,4 @@
-//! Crossing timestamps: the forms of CLI.md, converted to an instant and a local day.
+//! Crossing timestamps: the forms the README lists, converted to an instant and a local day.
 //!
 //! Hand-written over bytes because it runs once per row of exports with tens of millions
 //! of rows, and because every rejection must say precisely what is wrong.
@@ -15,6 +15,9 @@ const MIN_OFFSET: OffsetSeconds = -12 * 3600;
 const MAX_OFFSET: OffsetSeconds = 14 * 3600;
 const FIRST_YEAR: i32 = 1900;
 const LAST_YEAR: i32 = 2199;
+/// The accepted forms, as a rejected row's reason names them.
+const FORMS: &str =
+    "YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM] with T or a space, or DD.MM.YYYY[ HH:MM[:SS]]";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timestamp {
@@ -86,7 +89,7 @@ pub fn parse_timestamp(text: &str, tz: OffsetSeconds) -> Result<Timestamp, Strin
         return Err("empty".into());
     }
     let fields = split_fields(trimmed.as_bytes())
-        .ok_or_else(|| format!("'{trimmed}' is not a timestamp in a form of CLI.md"))??;
+        .ok_or_else(|| format!("'{trimmed}' is not a timestamp of a known form ({FORMS})"))??;
     if !(FIRST_YEAR..=LAST_YEAR).contains(&fields.year) {
         return Err(format!(
             "'{trimmed}': year {} is outside {FIRST_YEAR}..{LAST_YEAR}",

@@ -61,7 +61,7 @@ pub fn visa_runs(
         else {
             continue;
         };
-        if before.open || after.basis.is_none() || after.exempt {
+        if before.open || !after.entry_recorded || after.exempt {
             continue;
         }
         let days_outside = after.entry_day - before.exit_day;

@@ -41,7 +41,7 @@ impl ReportFormat {
     }
 }
 
-/// One report row, in CLI.md's column order. `None` is an empty CSV cell / JSON null.
+/// One report row, in the README's column order (the contract scripts rely on). `None` is an empty CSV cell / JSON null.
 #[derive(Serialize)]
 struct ReportRow<'a> {
     person_id: &'a str,

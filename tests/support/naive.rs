@@ -1,4 +1,4 @@
-//! The naive evaluator: a slow, day-by-day reading of RULES.md (and docs/DECISIONS.md),
+//! The naive evaluator: a slow, day-by-day reading of docs/RULES.md,
 //! written from the spec and not from the engine. It rebuilds stays itself and decides
 //! every day with sets and loops. Shared by the property tests and the engine fuzz target
 //! (included with `#[path]`), which both require the engine to agree with it.
@@ -82,7 +82,6 @@ pub fn engine_history(case: &Case) -> Option<stayaudit::stays::History> {
         as_of: case.as_of,
         first_input_day: case.first_input_day,
         exempt_basis: &EXEMPT_BASIS,
-        lost_entry_exempt: false,
     };
     Some(build_history(&used, &stay_context))
 }
@@ -173,11 +172,12 @@ impl<'a> Naive<'a> {
                 .position(|r| r.instant == now && r.is_entry == want_entry)
                 .unwrap_or(0);
             let r = pending.remove(pick);
+            // A lost entry's basis is unknown: the exit record's stands in for it.
             let stay = |entry: Day, exit: Day, open: Option<&Crossing>| NaiveStay {
                 entry,
                 exit,
                 open: false,
-                exempt: open.is_some_and(|o| EXEMPT_BASIS[o.basis as usize]),
+                exempt: EXEMPT_BASIS[open.unwrap_or(&r).basis as usize],
                 recorded_entry: open.is_some(),
             };
             if r.is_entry {
@@ -246,8 +246,9 @@ impl<'a> Naive<'a> {
             || self.rules.effective_from.is_none_or(|e| d >= e)
     }
 
-    /// Counted days of a list of stays: present in a stay under the rule, in no exempt or
-    /// grandfathered stay, not covered by a permit.
+    /// Counted days of a list of stays: every day of a counted stay (neither exempt nor
+    /// grandfathered) that may count under the policy and is not covered by a permit,
+    /// whatever other stays share it (docs/RULES.md "Which days count").
     pub fn counted(&self, stays: &[NaiveStay]) -> BTreeSet<Day> {
         let mut counted = BTreeSet::new();
         for s in stays.iter().filter(|s| !s.exempt && !self.grandfathered(s)) {
@@ -255,11 +256,6 @@ impl<'a> Naive<'a> {
                 (s.entry..=s.exit)
                     .filter(|&d| self.day_may_count(d) && !self.permit_days.contains(&d)),
             );
-        }
-        for s in stays.iter().filter(|s| s.exempt || self.grandfathered(s)) {
-            for d in s.entry..=s.exit {
-                counted.remove(&d);
-            }
         }
         counted
     }
