@@ -330,7 +330,7 @@ def special_cases():
         e["nat"] = "RUS"
 
     # a regional checkpoint that exports dates only: same-day visa runs at KORDAY, so
-    # exit and re-entry carry the very same timestamp and only the tie rule of RULES.md
+    # exit and re-entry carry the very same timestamp and only the tie rule of docs/RULES.md
     # orders them (one pair is even written entry-first, as an unsorted feed might)
     p = person("KGZ", "date-only-runner")
     p.date_only = True
