@@ -11,14 +11,16 @@ use rayon::prelude::*;
 
 use crate::day::Day;
 use crate::engine::{evaluate, EngineContext, Finding, PersonFacts};
-use crate::frame::partition_by_person;
+use crate::frame::{group, Scratch};
 use crate::ingest::facts::{read_facts, FactRows};
-use crate::ingest::{read_inputs, IngestOptions, InputSpec, Rejected};
+use crate::ingest::{read_inputs, IngestOptions, Rejected};
+use crate::input::InputPath;
+use crate::nationality::Nationality;
 use crate::rules::{GrandfatherPolicy, RuleSet};
 use crate::stays::{build_history, Gaps, Stay, StayContext};
 
 pub struct AuditOptions {
-    pub inputs: Vec<InputSpec>,
+    pub inputs: Vec<InputPath>,
     pub ingest: IngestOptions,
     pub rules: RuleSet,
     pub grandfather: GrandfatherPolicy,
@@ -26,9 +28,9 @@ pub struct AuditOptions {
     /// `None`: the latest local day among the valid rows.
     pub as_of: Option<Day>,
     /// Residence permits file (`person_id, valid_from, valid_to[, kind]`).
-    pub permits: Option<String>,
+    pub permits: Option<InputPath>,
     /// Expulsion decisions file (`person_id, decided_on`).
-    pub expulsions: Option<String>,
+    pub expulsions: Option<InputPath>,
     /// Keep every person's stays in the outcome (`patterns` needs them; `audit` does not).
     pub keep_stays: bool,
 }
@@ -36,7 +38,7 @@ pub struct AuditOptions {
 /// One evaluated person.
 pub struct PersonResult {
     pub person_id: String,
-    pub nationality: String,
+    pub nationality: Nationality,
     pub finding: Finding,
     /// The person's stays, kept only when `AuditOptions::keep_stays` asks for them.
     pub stays: Vec<Stay>,
@@ -92,21 +94,21 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
     let clock = Instant::now();
     let ingested = read_inputs(&options.inputs, &options.ingest)?;
     let facts = read_facts(
-        options.permits.as_deref(),
-        options.expulsions.as_deref(),
+        options.permits.as_ref(),
+        options.expulsions.as_ref(),
         options.ingest.tz,
         None,
     )?;
     let mut rejected = ingested.rejected;
     rejected.extend(facts.rejected.iter().cloned());
     let read_seconds = clock.elapsed().as_secs_f64();
-    let crossings = &ingested.crossings;
     let mut accounting = RowAccounting {
         rows_read: ingested.rows_read,
         rows_rejected: rejected.len() as u64 - facts.rejected.len() as u64,
         ..RowAccounting::default()
     };
     let as_of = options.as_of.or(ingested.last_day);
+    let crossings = ingested.crossings;
     let (Some(as_of), Some(first_input_day)) = (as_of, ingested.first_day) else {
         // Nothing valid to audit: every row was rejected (or there were none).
         return Ok(AuditOutcome {
@@ -117,27 +119,24 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
             expulsion_rows: facts.expulsions,
             as_of,
             stays: 0,
-            checkpoints: crossings.checkpoints.values().to_vec(),
+            checkpoints: crossings.checkpoints,
             seconds: StageSeconds {
                 read: read_seconds,
                 ..StageSeconds::default()
             },
         });
     };
+    let valid_rows = crossings.len() as u64;
 
     let clock = Instant::now();
-    let partitioned = partition_by_person(crossings, as_of)?;
-    accounting.after_as_of = partitioned.after_as_of;
+    let grouped = group(crossings)?;
     let group_seconds = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
     let rules = &options.rules;
-    let exempt_basis = rules.exempt_flags(crossings.bases.values());
-    let continuous_limits: Vec<Option<u32>> = crossings
-        .nationalities
-        .values()
-        .iter()
-        .map(|n| rules.continuous_limit(n))
+    let exempt_basis = rules.exempt_flags(&grouped.crossings().bases);
+    let continuous_limits: Vec<Option<u32>> = (0..Nationality::COUNT)
+        .map(|index| rules.continuous_limit(&Nationality::from_index(index).to_string()))
         .collect();
     let stay_context = StayContext {
         gaps: options.gaps,
@@ -150,38 +149,44 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
         grandfather: options.grandfather,
         as_of,
     };
-    let mut persons: Vec<PersonResult> = partitioned
-        .persons
-        .par_iter()
-        .map(|(person_id, range)| {
-            let history = build_history(&partitioned.records[range.clone()], &stay_context);
-            let limit = continuous_limits[history.nationality as usize];
-            let person_facts = facts.for_person(person_id).unwrap_or(&NO_FACTS);
-            let finding = evaluate(&history, person_facts, limit, &engine_context);
-            PersonResult {
-                person_id: person_id.clone(),
-                nationality: crossings
-                    .nationalities
-                    .value(finding.nationality)
-                    .to_string(),
-                finding,
-                stays: if options.keep_stays {
-                    history.stays
-                } else {
-                    Vec::new()
-                },
-            }
+    let evaluated = (0..grouped.partitions())
+        .into_par_iter()
+        .map_init(Scratch::default, |scratch, partition| {
+            let mut persons = Vec::new();
+            let counts =
+                grouped.for_each_person(partition, as_of, scratch, |person_id, records| {
+                    let history = build_history(records, &stay_context);
+                    let limit = continuous_limits[history.nationality.index()];
+                    let person_facts = facts.for_person(person_id).unwrap_or(&NO_FACTS);
+                    let finding = evaluate(&history, person_facts, limit, &engine_context);
+                    persons.push(PersonResult {
+                        person_id: person_id.to_string(),
+                        nationality: finding.nationality,
+                        finding,
+                        stays: if options.keep_stays {
+                            history.stays
+                        } else {
+                            Vec::new()
+                        },
+                    });
+                })?;
+            Ok((persons, counts))
         })
-        .collect();
-    // polars' string order is byte order already; sorting again pins it whatever polars does.
-    persons.par_sort_unstable_by(|a, b| a.person_id.cmp(&b.person_id));
+        .collect::<Result<Vec<_>>>()?;
+    let mut persons = Vec::with_capacity(evaluated.iter().map(|(p, _)| p.len()).sum());
+    for (partition_persons, counts) in evaluated {
+        persons.extend(partition_persons);
+        accounting.after_as_of += counts.after_as_of;
+    }
+    let persons = sorted_by_id(persons);
 
     accounting.duplicates = persons
         .iter()
         .map(|p| u64::from(p.finding.anomalies.duplicate))
         .sum();
-    accounting.rows_used = partitioned.records.len() as u64 - accounting.duplicates;
+    accounting.rows_used = valid_rows - accounting.after_as_of - accounting.duplicates;
     let stays = persons.iter().map(|p| u64::from(p.finding.stays)).sum();
+    let checkpoints = grouped.into_crossings().checkpoints;
     Ok(AuditOutcome {
         persons,
         rejected,
@@ -190,11 +195,48 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
         expulsion_rows: facts.expulsions,
         as_of: Some(as_of),
         stays,
-        checkpoints: crossings.checkpoints.values().to_vec(),
+        checkpoints,
         seconds: StageSeconds {
             read: read_seconds,
             group: group_seconds,
             evaluate: clock.elapsed().as_secs_f64(),
         },
     })
+}
+
+/// Persons in the report's order: person_id, byte order. The order is found on the ids'
+/// first 16 bytes (whole ids only where those tie), then applied in place, cycle by
+/// cycle, so results (a few hundred bytes each) are neither copied nor reallocated.
+fn sorted_by_id(mut persons: Vec<PersonResult>) -> Vec<PersonResult> {
+    let prefix = |id: &str| {
+        let mut bytes = [0u8; 16];
+        let len = id.len().min(16);
+        bytes[..len].copy_from_slice(&id.as_bytes()[..len]);
+        u128::from_be_bytes(bytes)
+    };
+    let mut order: Vec<(u128, u32)> = persons
+        .iter()
+        .enumerate()
+        .map(|(index, person)| (prefix(&person.person_id), index as u32))
+        .collect();
+    order.par_sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            persons[a.1 as usize]
+                .person_id
+                .cmp(&persons[b.1 as usize].person_id)
+        })
+    });
+    // Position p receives the person now at order[p].1.
+    let source: Vec<u32> = order.into_iter().map(|(_, index)| index).collect();
+    let mut placed = vec![false; persons.len()];
+    for start in 0..persons.len() {
+        let mut at = start;
+        while !placed[at] && source[at] as usize != start {
+            persons.swap(at, source[at] as usize);
+            placed[at] = true;
+            at = source[at] as usize;
+        }
+        placed[at] = true;
+    }
+    persons
 }

@@ -7,6 +7,7 @@
 //! A person's work is O(stays * log stays).
 
 use crate::day::Day;
+use crate::nationality::Nationality;
 use crate::rules::{GrandfatherPolicy, RuleSet};
 use crate::stays::{Anomalies, History, Stay};
 
@@ -64,8 +65,8 @@ impl Violation {
 /// Everything the rules decide about one person.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    /// Nationality code (see `ingest::Interner`) that decided the continuous limit.
-    pub nationality: u32,
+    /// The nationality that decided the continuous limit.
+    pub nationality: Nationality,
     /// First counted day with `used > limit`; `Some` means the cumulative violation.
     pub first_violation: Option<Day>,
     pub overstay_days: u32,
@@ -352,8 +353,14 @@ impl<'a> Person<'a> {
         ctx: &EngineContext,
     ) -> Person<'a> {
         let permits = DaySet::from_intervals(facts.permits.clone());
+        let counted = counted_days(stays, ctx);
         Person {
-            counted: counted_days(stays, ctx).minus(&permits),
+            // Most persons hold no permit: nothing to take away.
+            counted: if permits.runs.is_empty() {
+                counted
+            } else {
+                counted.minus(&permits)
+            },
             permits,
             expulsions: &facts.expulsions,
             window: ctx.rules.window_days as Day,
@@ -400,10 +407,15 @@ impl<'a> Person<'a> {
     }
 
     /// The parts of a stay not covered by a permit: the continuous rule applies to each.
-    fn permit_free_parts(&self, stay: &Stay) -> Vec<(Day, Day)> {
-        DaySet::from_runs(vec![(stay.entry_day, stay.exit_day)])
-            .minus(&self.permits)
-            .runs
+    fn permit_free_parts(&self, stay: &Stay) -> PermitFreeParts<'_> {
+        let runs = self.permits.runs();
+        // The permits that end on or after the entry day; those before cannot cut the stay.
+        let first = runs.partition_point(|&(_, end)| end < stay.entry_day);
+        PermitFreeParts {
+            permits: &runs[first..],
+            from: stay.entry_day,
+            to: stay.exit_day,
+        }
     }
 
     /// The expulsion decision whose ban covers an entry on `day`, if any.
@@ -425,7 +437,6 @@ impl<'a> Person<'a> {
         });
         let continuous = self.continuous_limit.and_then(|max| {
             self.permit_free_parts(stay)
-                .into_iter()
                 .find_map(|(part_start, part_end)| {
                     let day = (part_start + max as Day).max(from);
                     (day <= part_end.min(to)).then_some(day)
@@ -480,6 +491,38 @@ fn counted_days(stays: &[Stay], ctx: &EngineContext) -> DaySet {
     DaySet::from_intervals(counted_spans)
 }
 
+/// The runs of `from..=to` that no permit covers, in order (`permits`: sorted, disjoint).
+struct PermitFreeParts<'a> {
+    permits: &'a [(Day, Day)],
+    from: Day,
+    to: Day,
+}
+
+impl Iterator for PermitFreeParts<'_> {
+    type Item = (Day, Day);
+
+    fn next(&mut self) -> Option<(Day, Day)> {
+        while self.from <= self.to {
+            let Some((&(start, end), rest)) = self.permits.split_first() else {
+                let part = (self.from, self.to);
+                self.from = self.to + 1;
+                return Some(part);
+            };
+            if start > self.to {
+                self.permits = &[];
+                continue;
+            }
+            self.permits = rest;
+            let part = (self.from, start - 1);
+            self.from = self.from.max(end + 1);
+            if part.0 <= part.1 {
+                return Some(part);
+            }
+        }
+        None
+    }
+}
+
 /// A set of days as sorted, disjoint, non-adjacent runs `[start, end]`, with prefix counts.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DaySet {
@@ -491,15 +534,21 @@ pub struct DaySet {
 impl DaySet {
     pub fn from_intervals(mut intervals: Vec<(Day, Day)>) -> DaySet {
         intervals.sort_unstable();
-        let mut runs: Vec<(Day, Day)> = Vec::with_capacity(intervals.len());
-        for (start, end) in intervals {
-            match runs.last_mut() {
+        // Merged in place: runs[..merged] are the runs so far.
+        let mut merged: usize = 0;
+        for index in 0..intervals.len() {
+            let (start, end) = intervals[index];
+            match merged.checked_sub(1).map(|last| &mut intervals[last]) {
                 // Overlapping or adjacent: consecutive days form one run.
                 Some(last) if start <= last.1 + 1 => last.1 = last.1.max(end),
-                _ => runs.push((start, end)),
+                _ => {
+                    intervals[merged] = (start, end);
+                    merged += 1;
+                }
             }
         }
-        DaySet::from_runs(runs)
+        intervals.truncate(merged);
+        DaySet::from_runs(intervals)
     }
 
     pub fn from_runs(runs: Vec<(Day, Day)>) -> DaySet {
@@ -582,6 +631,45 @@ mod tests {
         let days = set(&[(1, 10), (20, 30)]).minus(&set(&[(0, 2), (5, 5), (10, 21), (30, 40)]));
         assert_eq!(days.runs(), [(3, 4), (6, 9), (22, 29)]);
         assert_eq!(set(&[(1, 10)]).minus(&DaySet::default()).runs(), [(1, 10)]);
+    }
+
+    #[test]
+    fn permit_free_parts_are_the_stay_minus_permits() {
+        let stay = |entry, exit| Stay {
+            entry_day: entry,
+            exit_day: exit,
+            open: false,
+            exempt: false,
+            basis: None,
+            entry_recorded: true,
+            entry_checkpoint: None,
+            exit_checkpoint: None,
+        };
+        for permits in [
+            vec![],
+            vec![(0, 2)],
+            vec![(5, 5)],
+            vec![(0, 2), (5, 5), (10, 21), (30, 40)],
+            vec![(1, 100)],
+            vec![(12, 12), (14, 14)],
+        ] {
+            let facts = PersonFacts {
+                permits: permits.clone(),
+                expulsions: vec![],
+            };
+            let rules = RuleSet::builtin("kz-2023").unwrap();
+            let ctx = EngineContext {
+                rules: &rules,
+                grandfather: GrandfatherPolicy::StaysEnteredBefore,
+                as_of: 100,
+            };
+            let person = Person::new(&[], &facts, None, &ctx);
+            for (entry, exit) in [(1, 10), (3, 4), (11, 15), (41, 50), (5, 5)] {
+                let parts: Vec<(Day, Day)> = person.permit_free_parts(&stay(entry, exit)).collect();
+                let expected = set(&[(entry, exit)]).minus(&set(&permits)).runs().to_vec();
+                assert_eq!(parts, expected, "stay {entry}..{exit}, permits {permits:?}");
+            }
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub mod exit;
 pub mod frame;
 pub mod generate;
 pub mod ingest;
+pub mod input;
+pub mod nationality;
 pub mod output;
 pub mod patterns;
 pub mod pseudonym;

@@ -211,7 +211,7 @@ impl RuleSet {
             counted_bases: file
                 .counted_bases
                 .iter()
-                .map(|b| crate::ingest::normalize_basis(b))
+                .map(|b| crate::ingest::row::normalize_basis(b).into_owned())
                 .collect(),
             entry_ban_years: file.entry_ban_years,
         })

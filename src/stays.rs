@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::day::Day;
+use crate::nationality::Nationality;
 
 /// How missing entries and exits are read (docs/RULES.md "Records that don't fit").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -37,8 +38,8 @@ pub struct Crossing {
     /// Local calendar day at the border.
     pub day: Day,
     pub is_entry: bool,
-    /// Interned codes (see `ingest::Interner`).
-    pub nationality: u32,
+    pub nationality: Nationality,
+    /// Codes that are ranks of the sorted values (`ingest::crossings::Crossings`).
     pub basis: u32,
     pub checkpoint: u32,
 }
@@ -102,8 +103,8 @@ impl Anomalies {
 pub struct History {
     pub stays: Vec<Stay>,
     pub anomalies: Anomalies,
-    /// Nationality code of the latest record: decides the continuous limit.
-    pub nationality: u32,
+    /// Nationality of the latest record: decides the continuous limit.
+    pub nationality: Nationality,
 }
 
 pub struct StayContext<'a> {
@@ -130,7 +131,7 @@ pub fn build_history(records: &[Crossing], ctx: &StayContext) -> History {
     assert!(!records.is_empty(), "a person has at least one record");
     let mut builder = Builder {
         ctx,
-        stays: Vec::new(),
+        stays: Vec::with_capacity(records.len() / 2 + 1),
         anomalies: Anomalies::default(),
         open: None,
         last_exit_day: None,
@@ -174,7 +175,7 @@ struct Builder<'a> {
     last_exit_day: Option<Day>,
     /// The latest kept record (by instant, then input order): its nationality decides.
     latest: Crossing,
-    first_nationality: u32,
+    first_nationality: Nationality,
 }
 
 impl Builder<'_> {
@@ -273,7 +274,7 @@ mod tests {
             seq,
             day,
             is_entry,
-            nationality: 0,
+            nationality: Nationality::from_index(0),
             basis: VISA_FREE,
             checkpoint: 0,
         }
@@ -372,9 +373,9 @@ mod tests {
     #[test]
     fn latest_record_decides_nationality() {
         let mut later = rec(1, 12, false);
-        later.nationality = 7;
+        later.nationality = Nationality::from_index(7);
         let h = build(&[rec(0, 10, true), later], Gaps::Min);
-        assert_eq!(h.nationality, 7);
+        assert_eq!(h.nationality, Nationality::from_index(7));
         assert!(h.anomalies.nationality_changed);
     }
 }

@@ -127,7 +127,7 @@ fn case() -> impl Strategy<Value = Case> {
                             seq: 0,
                             day: d,
                             is_entry,
-                            nationality: t.nationality,
+                            nationality: naive::nationality(t.nationality),
                             basis: t.basis,
                             checkpoint: 0,
                         });
@@ -150,7 +150,7 @@ fn case() -> impl Strategy<Value = Case> {
                         seq: 0,
                         day,
                         is_entry: false,
-                        nationality: 0,
+                        nationality: naive::nationality(0),
                         basis: 0,
                         checkpoint: 0,
                     });
@@ -237,7 +237,7 @@ fn regression_permit_far_ahead_moves_must_leave_by() {
             seq: 0,
             day: day(2024, 1, 1),
             is_entry: true,
-            nationality: 0,
+            nationality: naive::nationality(0),
             basis: 0,
             checkpoint: 0,
         }],

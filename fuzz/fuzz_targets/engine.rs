@@ -39,7 +39,7 @@ fn decode(data: &[u8]) -> Option<Case> {
                     seq: 0,
                     day,
                     is_entry: kind & 1 == 0,
-                    nationality: u32::from(flags >> 1 & 1),
+                    nationality: naive::nationality(u32::from(flags >> 1 & 1)),
                     basis: [0, 0, 0, 0, 0, 1, 2, 0][usize::from(flags >> 2 & 7)],
                     checkpoint: 0,
                 });

@@ -8,8 +8,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use stayaudit::ingest::columns::ColumnMap;
+use stayaudit::ingest::record::count_line_breaks;
 use stayaudit::ingest::timestamp::parse_timestamp;
-use stayaudit::ingest::{read_one, IngestOptions, Ingested};
+use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout};
 
 const HEADER: &[u8] = b"person_id,nationality,direction,crossed_at,checkpoint,basis\n";
 const ZONES: [i32; 4] = [5 * 3600, 0, -12 * 3600, 14 * 3600];
@@ -27,10 +28,10 @@ fuzz_target!(|data: &[u8]| {
 
     let input: Vec<u8> = if control & 4 == 0 { [HEADER, rest].concat() } else { rest.to_vec() };
     let options = IngestOptions { tz, columns: ColumnMap::default(), only_person: None, show_progress: false };
-    let mut out = Ingested::new();
-    if read_one("fuzz.csv", input.as_slice(), &options, &mut out).is_ok() {
+    let source = Box::new(std::io::Cursor::new(input.clone()));
+    if let Ok(out) = read_csv_source("fuzz.csv", source, &options, ReadLayout::DEFAULT) {
         assert_eq!(out.rows_read, (out.crossings.len() + out.rejected.len()) as u64);
-        let lines = stayaudit::ingest::lines::count_line_breaks(&input) as u64 + 1;
+        let lines = count_line_breaks(&input) + 1;
         let mut previous = 1;
         for rejected in &out.rejected {
             assert!(rejected.line > previous && rejected.line <= lines, "line {} of {lines}", rejected.line);

@@ -17,10 +17,13 @@ use crate::engine::{
     Violation,
 };
 use crate::exit::Status;
+use crate::frame::{group, Scratch};
+use crate::ingest::crossings::Crossings;
 use crate::ingest::facts::read_facts;
-use crate::ingest::{read_inputs, Crossings, IngestOptions, InputSpec};
+use crate::ingest::{read_inputs, IngestOptions};
+use crate::input::InputPath;
 use crate::output::write_output;
-use crate::stays::{build_history, canonical_order, Crossing, History, Stay, StayContext};
+use crate::stays::{build_history, Crossing, History, Stay, StayContext};
 
 /// How far ahead `--earliest` looks before it gives up: past any entry ban.
 const EARLIEST_SEARCH_DAYS: i32 = 366 * 11;
@@ -48,11 +51,7 @@ pub fn run(args: CheckArgs) -> Result<Status> {
     if args.days.is_some() && enter.is_none() {
         bail!("--days needs --enter DATE (the day the trip would start)");
     }
-    let inputs: Vec<InputSpec> = args
-        .inputs
-        .iter()
-        .map(|path| InputSpec { path: path.clone() })
-        .collect();
+    let inputs: Vec<InputPath> = args.inputs.iter().map(InputPath::new).collect();
     let options = IngestOptions {
         tz,
         columns,
@@ -62,8 +61,18 @@ pub fn run(args: CheckArgs) -> Result<Status> {
 
     let ingested = read_inputs(&inputs, &options)?;
     let facts = read_facts(
-        args.rules.facts.permits.as_deref(),
-        args.rules.facts.expulsions.as_deref(),
+        args.rules
+            .facts
+            .permits
+            .as_deref()
+            .map(InputPath::new)
+            .as_ref(),
+        args.rules
+            .facts
+            .expulsions
+            .as_deref()
+            .map(InputPath::new)
+            .as_ref(),
         tz,
         Some(&args.person),
     )?;
@@ -83,18 +92,21 @@ pub fn run(args: CheckArgs) -> Result<Status> {
             format_day(first_day)
         );
     }
-    let crossings = &ingested.crossings;
-    if crossings.is_empty() {
+    if ingested.crossings.is_empty() {
         bail!(
             "person '{}' is not in the input ({} rows read)",
             args.person,
             ingested.rows_read
         );
     }
-    let mut records: Vec<Crossing> = (0..crossings.len())
-        .map(|row| crossing_at(crossings, row))
-        .filter(|r| r.day <= on)
-        .collect();
+    let grouped = group(ingested.crossings)?;
+    let mut records: Vec<Crossing> = Vec::new();
+    let mut scratch = Scratch::default();
+    for partition in 0..grouped.partitions() {
+        grouped.for_each_person(partition, on, &mut scratch, |_, person_records| {
+            records.extend_from_slice(person_records)
+        })?;
+    }
     if records.is_empty() {
         bail!(
             "person '{}' has no crossing on or before {}",
@@ -102,9 +114,9 @@ pub fn run(args: CheckArgs) -> Result<Status> {
             format_day(on)
         );
     }
-    canonical_order(&mut records);
+    let crossings = grouped.crossings();
 
-    let exempt_basis = rules.exempt_flags(crossings.bases.values());
+    let exempt_basis = rules.exempt_flags(&crossings.bases);
     let stay_context = StayContext {
         gaps,
         as_of: on,
@@ -112,10 +124,7 @@ pub fn run(args: CheckArgs) -> Result<Status> {
         exempt_basis: &exempt_basis,
     };
     let history = build_history(&records, &stay_context);
-    let nationality = crossings
-        .nationalities
-        .value(history.nationality)
-        .to_string();
+    let nationality = history.nationality.to_string();
     let continuous_limit = rules.continuous_limit(&nationality);
     let engine = EngineContext {
         rules: &rules,
@@ -166,18 +175,6 @@ pub fn run(args: CheckArgs) -> Result<Status> {
         Ok(())
     })?;
     Ok(Status::Success)
-}
-
-fn crossing_at(crossings: &Crossings, row: usize) -> Crossing {
-    Crossing {
-        instant: crossings.instant[row],
-        seq: row as u64,
-        day: crossings.day[row],
-        is_entry: crossings.is_entry[row],
-        nationality: crossings.nationality[row],
-        basis: crossings.basis[row],
-        checkpoint: crossings.checkpoint[row],
-    }
 }
 
 struct Planning {
@@ -291,12 +288,14 @@ impl Answer {
                 length_days: stay.length(),
                 entry_checkpoint: stay
                     .entry_checkpoint
-                    .map(|c| crossings.checkpoints.value(c).to_string()),
+                    .map(|c| crossings.checkpoints[c as usize].clone()),
                 exit_checkpoint: stay
                     .exit_checkpoint
-                    .map(|c| crossings.checkpoints.value(c).to_string()),
+                    .map(|c| crossings.checkpoints[c as usize].clone()),
                 basis: {
-                    let basis = stay.basis.map_or("visa_free", |b| crossings.bases.value(b));
+                    let basis = stay
+                        .basis
+                        .map_or("visa_free", |b| crossings.bases[b as usize].as_str());
                     if stay.entry_recorded {
                         basis.to_string()
                     } else {

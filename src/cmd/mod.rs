@@ -14,7 +14,8 @@ use crate::day::parse_day;
 use crate::exit::Status;
 use crate::ingest::columns::ColumnMap;
 use crate::ingest::timestamp::{parse_offset, OffsetSeconds};
-use crate::ingest::{IngestOptions, InputSpec};
+use crate::ingest::IngestOptions;
+use crate::input::InputPath;
 use crate::rules::{GrandfatherPolicy, RuleSet};
 use crate::stays::Gaps;
 
@@ -73,11 +74,7 @@ pub(crate) fn audit_options(
         .context("--as-of")?;
     configure_threads(run.threads)?;
     Ok(AuditOptions {
-        inputs: run
-            .inputs
-            .iter()
-            .map(|path| InputSpec { path: path.clone() })
-            .collect(),
+        inputs: run.inputs.iter().map(InputPath::new).collect(),
         ingest: IngestOptions {
             tz: judging.tz,
             columns: judging.columns,
@@ -88,8 +85,8 @@ pub(crate) fn audit_options(
         rules: judging.rules,
         gaps: judging.gaps,
         as_of,
-        permits: run.rules.facts.permits.clone(),
-        expulsions: run.rules.facts.expulsions.clone(),
+        permits: run.rules.facts.permits.as_deref().map(InputPath::new),
+        expulsions: run.rules.facts.expulsions.as_deref().map(InputPath::new),
         keep_stays,
     })
 }

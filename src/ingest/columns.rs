@@ -118,7 +118,8 @@ impl HeaderLayout {
     }
 
     pub fn index(&self, field: Field) -> Option<usize> {
-        self.indexes[Field::ALL.iter().position(|f| *f == field).expect("listed")]
+        // `Field::ALL` lists the fields in declaration order (tested).
+        self.indexes[field as usize]
     }
 }
 
@@ -220,6 +221,13 @@ mod tests {
         assert_eq!(layout.index(Field::PersonId), Some(0));
         assert_eq!(layout.index(Field::Basis), None);
         assert_eq!(layout.width, 4);
+    }
+
+    #[test]
+    fn fields_are_listed_in_declaration_order() {
+        for (position, field) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(field as usize, position, "{}", field.name());
+        }
     }
 
     #[test]

@@ -3,18 +3,21 @@
 //! rejected row with file, line, field and reason, and every row is accounted for.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::BufReader;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use indicatif::ProgressBar;
 use serde::Serialize;
 
 use super::columns::{locate_columns, Wanted};
-use super::lines::CountingReader;
+use super::parallel::{read_csv, PieceSink, ReadLayout};
+use super::record::Fields;
+use super::row::{record_text, RawRecord};
 use super::timestamp::{parse_timestamp, OffsetSeconds};
-use super::{record_text, Rejected};
+use super::{header_names, Rejected};
 use crate::day::Day;
 use crate::engine::PersonFacts;
+use crate::input::InputPath;
 
 /// Where the rows of one side file went: `rows_read = rows_used + rows_rejected`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -44,20 +47,44 @@ enum Kind {
     Expulsions,
 }
 
-/// Reads the side files given; `only` keeps the rows of one person (the others are still
-/// checked and counted).
+impl Kind {
+    fn flag(self) -> &'static str {
+        match self {
+            Kind::Permits => "--permits",
+            Kind::Expulsions => "--expulsions",
+        }
+    }
+
+    fn columns(self) -> Vec<Wanted<'static>> {
+        match self {
+            Kind::Permits => vec![
+                Wanted::named("person_id", true),
+                Wanted::named("valid_from", true),
+                Wanted::named("valid_to", true),
+                Wanted::named("kind", false),
+            ],
+            Kind::Expulsions => vec![
+                Wanted::named("person_id", true),
+                Wanted::named("decided_on", true),
+            ],
+        }
+    }
+}
+
+/// Reads the side files given (a path, `-`, or a compressed file, as for crossings);
+/// `only` keeps the rows of one person (the others are still checked and counted).
 pub fn read_facts(
-    permits: Option<&str>,
-    expulsions: Option<&str>,
+    permits: Option<&InputPath>,
+    expulsions: Option<&InputPath>,
     tz: OffsetSeconds,
     only: Option<&str>,
 ) -> Result<Facts> {
     let mut facts = Facts::default();
-    if let Some(path) = permits {
-        facts.permits = Some(read_file(path, Kind::Permits, tz, only, &mut facts)?);
+    if let Some(input) = permits {
+        facts.permits = Some(read_file(input, Kind::Permits, tz, only, &mut facts)?);
     }
-    if let Some(path) = expulsions {
-        facts.expulsions = Some(read_file(path, Kind::Expulsions, tz, only, &mut facts)?);
+    if let Some(input) = expulsions {
+        facts.expulsions = Some(read_file(input, Kind::Expulsions, tz, only, &mut facts)?);
     }
     for person in facts.by_person.values_mut() {
         person.permits.sort_unstable();
@@ -67,82 +94,114 @@ pub fn read_facts(
 }
 
 fn read_file(
-    path: &str,
+    input: &InputPath,
     kind: Kind,
     tz: OffsetSeconds,
     only: Option<&str>,
     facts: &mut Facts,
 ) -> Result<FactRows> {
-    let (flag, wanted) = match kind {
-        Kind::Permits => (
-            "--permits",
-            vec![
-                Wanted::named("person_id", true),
-                Wanted::named("valid_from", true),
-                Wanted::named("valid_to", true),
-                Wanted::named("kind", false),
-            ],
-        ),
-        Kind::Expulsions => (
-            "--expulsions",
-            vec![
-                Wanted::named("person_id", true),
-                Wanted::named("decided_on", true),
-            ],
-        ),
-    };
-    let file = File::open(path).with_context(|| format!("{flag}: cannot open {path}"))?;
-    let (lines_reader, lines) = CountingReader::new(BufReader::new(file));
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(lines_reader);
-    let mut record = csv::ByteRecord::new();
-    if !reader
-        .read_byte_record(&mut record)
-        .with_context(|| format!("cannot read {path}"))?
-    {
-        bail!("{path}: the file is empty (expected a header row)");
-    }
-    lines.borrow_mut().line_of_record(reader.position().byte());
-    let (width, columns) =
-        locate_columns(&record, &wanted, "").with_context(|| format!("{path}: bad header"))?;
-    let mut rows = FactRows::default();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => bail!("{path}: cannot read: {error}"),
-        }
-        rows.rows_read += 1;
-        let line = lines.borrow_mut().line_of_record(reader.position().byte());
-        let reject = |field: &str, reason: String| Rejected {
-            file: path.to_string(),
-            line,
-            field: field.to_string(),
-            reason,
-            record: record_text(&record),
+    let label = input.label();
+    let source = input
+        .open(&ProgressBar::hidden())
+        .with_context(|| kind.flag())?;
+    let wanted = kind.columns();
+    let pieces = read_csv(label, source, b',', ReadLayout::DEFAULT, |header| {
+        let Some(header) = header else {
+            bail!("{label}: the file is empty (expected a header row)");
         };
-        let parsed = parse_row(&record, width, &columns, &wanted, kind, tz, &reject);
-        match parsed {
-            Err(rejected) => {
-                rows.rows_rejected += 1;
-                facts.rejected.push(rejected);
-            }
-            Ok((person_id, fact)) => {
-                rows.rows_used += 1;
-                if only.is_some_and(|wanted| wanted != person_id) {
-                    continue;
-                }
-                let person = facts.by_person.entry(person_id).or_default();
-                match fact {
-                    Fact::Permit(from, to) => person.permits.push((from, to)),
-                    Fact::Expulsion(day) => person.expulsions.push(day),
-                }
+        let (width, columns) = locate_columns(&header_names(header), &wanted, "")
+            .with_context(|| format!("{label}: bad header"))?;
+        let columns: Arc<[Option<usize>]> = columns.into();
+        let wanted = &wanted;
+        Ok(move |_| FactSink {
+            label,
+            kind,
+            tz,
+            width,
+            columns: Arc::clone(&columns),
+            wanted,
+            only,
+            outcome: FactPiece::default(),
+        })
+    })?;
+    let mut rows = FactRows::default();
+    for parsed in pieces {
+        let piece = parsed.piece;
+        rows.rows_read += piece.rows.rows_read;
+        rows.rows_used += piece.rows.rows_used;
+        rows.rows_rejected += piece.rows.rows_rejected;
+        facts
+            .rejected
+            .extend(piece.rejected.into_iter().map(|mut rejected| {
+                rejected.line += parsed.first_line;
+                rejected
+            }));
+        for (person_id, fact) in piece.kept {
+            let person = facts.by_person.entry(person_id).or_default();
+            match fact {
+                Fact::Permit(from, to) => person.permits.push((from, to)),
+                Fact::Expulsion(day) => person.expulsions.push(day),
             }
         }
     }
     Ok(rows)
+}
+
+/// What one piece of a side file gave (rejected lines are offsets until placed).
+#[derive(Default)]
+struct FactPiece {
+    rows: FactRows,
+    kept: Vec<(String, Fact)>,
+    rejected: Vec<Rejected>,
+}
+
+struct FactSink<'a> {
+    label: &'a str,
+    kind: Kind,
+    tz: OffsetSeconds,
+    width: usize,
+    columns: Arc<[Option<usize>]>,
+    wanted: &'a [Wanted<'static>],
+    only: Option<&'a str>,
+    outcome: FactPiece,
+}
+
+impl PieceSink for FactSink<'_> {
+    type Piece = FactPiece;
+
+    fn record(&mut self, fields: &Fields, line_offset: u64) {
+        let rows = &mut self.outcome.rows;
+        rows.rows_read += 1;
+        match parse_row(
+            fields,
+            self.width,
+            &self.columns,
+            self.wanted,
+            self.kind,
+            self.tz,
+        ) {
+            Err((field, reason)) => {
+                rows.rows_rejected += 1;
+                self.outcome.rejected.push(Rejected {
+                    file: self.label.to_string(),
+                    line: line_offset,
+                    field: field.to_string(),
+                    reason,
+                    record: record_text(fields),
+                });
+            }
+            Ok((person_id, fact)) => {
+                rows.rows_used += 1;
+                if self.only.is_none_or(|wanted| wanted == person_id) {
+                    self.outcome.kept.push((person_id.to_string(), fact));
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> FactPiece {
+        self.outcome
+    }
 }
 
 enum Fact {
@@ -150,48 +209,49 @@ enum Fact {
     Expulsion(Day),
 }
 
-fn parse_row(
-    record: &csv::ByteRecord,
+/// Checks one row; the error names the field at fault.
+fn parse_row<'a>(
+    record: &impl RawRecord<'a>,
     width: usize,
     columns: &[Option<usize>],
-    wanted: &[Wanted],
+    wanted: &[Wanted<'static>],
     kind: Kind,
     tz: OffsetSeconds,
-    reject: &dyn Fn(&str, String) -> Rejected,
-) -> Result<(String, Fact), Rejected> {
-    if record.len() != width {
-        return Err(reject(
+) -> Result<(&'a str, Fact), (&'static str, String)> {
+    if record.width() != width {
+        return Err((
             "record",
-            format!("expected {width} fields, found {}", record.len()),
+            format!("expected {width} fields, found {}", record.width()),
         ));
     }
-    let text = |position: usize| -> Result<&str, Rejected> {
+    let field_name = |position: usize| wanted[position].field;
+    let text = |position: usize| -> Result<&'a str, (&'static str, String)> {
         match columns[position] {
             None => Ok(""),
-            Some(index) => std::str::from_utf8(&record[index])
+            Some(index) => std::str::from_utf8(record.field(index))
                 .map(str::trim)
-                .map_err(|_| reject(wanted[position].field, "not valid UTF-8".into())),
+                .map_err(|_| (field_name(position), "not valid UTF-8".to_string())),
         }
     };
-    let day = |position: usize| -> Result<Day, Rejected> {
+    let day = |position: usize| -> Result<Day, (&'static str, String)> {
         parse_timestamp(text(position)?, tz)
             .map(|t| t.day)
-            .map_err(|reason| reject(wanted[position].field, reason))
+            .map_err(|reason| (field_name(position), reason))
     };
     let person_id = text(0)?;
     if person_id.is_empty() {
-        return Err(reject("person_id", "empty".into()));
+        return Err(("person_id", "empty".into()));
     }
     let fact = match kind {
         Kind::Permits => {
             let (from, to) = (day(1)?, day(2)?);
             if to < from {
-                return Err(reject("valid_to", "before valid_from".into()));
+                return Err(("valid_to", "before valid_from".into()));
             }
             text(3)?;
             Fact::Permit(from, to)
         }
         Kind::Expulsions => Fact::Expulsion(day(1)?),
     };
-    Ok((person_id.to_string(), fact))
+    Ok((person_id, fact))
 }

@@ -15,15 +15,14 @@ use polars::prelude::{
 };
 
 use super::columns::HeaderLayout;
-use super::{IngestOptions, Ingested, RowParser};
+use super::crossings::PieceOutcome;
+use super::{CrossingSink, IngestOptions};
 use crate::day::format_day;
+use crate::input::InputPath;
 
-pub fn read_parquet(
-    label: &str,
-    path: &str,
-    options: &IngestOptions,
-    out: &mut Ingested,
-) -> Result<()> {
+/// Reads a Parquet export as one piece of rows, checked like CSV rows.
+pub fn read_parquet(input: &InputPath, options: &IngestOptions) -> Result<PieceOutcome> {
+    let (label, path) = (input.label(), &input.path);
     let file = File::open(path).with_context(|| format!("cannot open {path}"))?;
     let mut reader = ParquetReader::new(file);
     // polars (built without its time-zone support) drops a timestamp column's zone; the
@@ -54,25 +53,17 @@ pub fn read_parquet(
         .map(|column| as_text(column, zoned.contains(column.name().as_str())))
         .collect::<PolarsResult<_>>()
         .with_context(|| format!("{label}: cannot read a column as text"))?;
-    let mut row = RowParser {
-        label,
-        only_person: options.only_person.as_deref(),
-        layout: &layout,
-        tz: options.tz,
-    };
+    let mut sink = CrossingSink::new(label, layout, options);
     let mut record = csv::ByteRecord::new();
     for index in 0..frame.height() {
         record.clear();
         for column in &columns {
             record.push_field(column[index].as_bytes());
         }
-        out.rows_read += 1;
-        match row.parse_into(&record, index as u64 + 1, &mut out.crossings) {
-            Ok(day) => out.saw_day(day),
-            Err(rejected) => out.rejected.push(rejected),
-        }
+        // A Parquet row's "line" is its row number (the first data row is 1).
+        sink.row(&&record, index as u64 + 1);
     }
-    Ok(())
+    Ok(sink.into_outcome())
 }
 
 /// A column's values as the text a CSV export would hold (null: empty).

@@ -73,7 +73,7 @@ pub fn visa_runs(
         });
         runs.push(VisaRun {
             person_id: display_id.to_string(),
-            nationality: person.nationality.clone(),
+            nationality: person.nationality.to_string(),
             exit_day: format_day(before.exit_day),
             reentry_day: format_day(after.entry_day),
             days_outside: days_outside as u32,
@@ -176,7 +176,7 @@ impl Tables {
             if visa_free {
                 let share = tables
                     .flagged_share
-                    .entry(person.nationality.clone())
+                    .entry(person.nationality.to_string())
                     .or_default();
                 share.travellers += 1;
                 share.flagged += u64::from(person.finding.flagged());

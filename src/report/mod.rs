@@ -45,7 +45,7 @@ impl ReportFormat {
 #[derive(Serialize)]
 struct ReportRow<'a> {
     person_id: &'a str,
-    nationality: &'a str,
+    nationality: String,
     violations: String,
     first_violation_date: Option<String>,
     max_days_in_window: u32,
@@ -64,7 +64,7 @@ impl<'a> ReportRow<'a> {
         let f = &person.finding;
         ReportRow {
             person_id: &person.person_id,
-            nationality: &person.nationality,
+            nationality: person.nationality.to_string(),
             violations: f.violation_names().join(";"),
             first_violation_date: f.first_violation.map(format_day),
             max_days_in_window: f.max_days_in_window,

@@ -22,7 +22,7 @@ pub fn write_parquet(persons: &[&PersonResult], out: &mut dyn Write) -> Result<(
         ),
         text(
             "nationality",
-            persons.iter().map(|p| p.nationality.clone()).collect(),
+            persons.iter().map(|p| p.nationality.to_string()).collect(),
         ),
         text(
             "violations",

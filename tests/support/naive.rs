@@ -8,14 +8,19 @@ use std::collections::BTreeSet;
 
 use stayaudit::day::Day;
 use stayaudit::engine::{add_years, evaluate, plan_entry, EngineContext, Finding, PersonFacts};
+use stayaudit::nationality::Nationality;
 use stayaudit::rules::{GrandfatherPolicy, RuleSet};
 use stayaudit::stays::{build_history, Crossing, Gaps, StayContext};
 
 pub const NANOS_PER_DAY: i64 = 86_400_000_000_000;
 /// Basis codes used by the generators: 0 = visa_free, 1 = visa, 2 = residence_permit.
 pub const EXEMPT_BASIS: [bool; 3] = [false, true, true];
-/// Nationality codes: 0 = RUS (90-day continuous limit), 1 = USA (30 days).
+/// Nationality codes of the generators: 0 = RUS (90-day continuous limit), 1 = USA (30 days).
 pub const NATIONALITIES: [&str; 2] = ["RUS", "USA"];
+
+pub fn nationality(code: u32) -> Nationality {
+    Nationality::parse(NATIONALITIES[code as usize]).expect("a code")
+}
 
 /// One person's history and the audit settings to evaluate it under.
 #[derive(Clone, Debug)]
@@ -37,7 +42,7 @@ pub fn rules_for(case: &Case) -> RuleSet {
 
 pub fn engine_answer(case: &Case, rules: &RuleSet) -> Option<Finding> {
     engine_history(case).map(|history| {
-        let limit = rules.continuous_limit(NATIONALITIES[history.nationality as usize]);
+        let limit = rules.continuous_limit(&history.nationality.to_string());
         let context = EngineContext {
             rules,
             grandfather: case.grandfather,
@@ -50,7 +55,7 @@ pub fn engine_answer(case: &Case, rules: &RuleSet) -> Option<Finding> {
 /// The engine's planning answer: the longest stay from an entry `enter_after` days after as_of.
 pub fn engine_plan(case: &Case, rules: &RuleSet) -> Option<u32> {
     let history = engine_history(case)?;
-    let limit = rules.continuous_limit(NATIONALITIES[history.nationality as usize]);
+    let limit = rules.continuous_limit(&history.nationality.to_string());
     let context = EngineContext {
         rules,
         grandfather: case.grandfather,
@@ -89,7 +94,7 @@ pub fn engine_history(case: &Case) -> Option<stayaudit::stays::History> {
 /// What the naive evaluator decides; the engine's `Finding` is compared field by field.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Expected {
-    nationality: u32,
+    nationality: Nationality,
     first_violation: Option<Day>,
     overstay_days: u32,
     max_days_in_window: u32,
@@ -124,7 +129,7 @@ pub struct Naive<'a> {
     pub stays: Vec<NaiveStay>,
     permit_days: BTreeSet<Day>,
     continuous_limit: Option<u32>,
-    nationality: u32,
+    nationality: Nationality,
     duplicates: u32,
     missing_entry: u32,
     missing_exit: u32,
@@ -227,7 +232,7 @@ impl<'a> Naive<'a> {
             rules,
             stays,
             permit_days,
-            continuous_limit: rules.continuous_limit(NATIONALITIES[latest.nationality as usize]),
+            continuous_limit: rules.continuous_limit(&latest.nationality.to_string()),
             nationality: latest.nationality,
             duplicates,
             missing_entry,

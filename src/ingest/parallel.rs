@@ -1,0 +1,381 @@
+//! One CSV input read in parallel, with the result of a sequential read.
+//!
+//! The input arrives in chunks from a reader thread (which also decompresses), so reading
+//! overlaps parsing. Each batch of input is cut into pieces of `ReadLayout::piece_bytes` (a
+//! constant: the thread count never changes where pieces begin). Every piece but the
+//! first guesses where its first record begins (just after its first line break) and is
+//! parsed on rayon from there. The guesses are then checked in order against where the
+//! previous piece's parse really ended; a piece that guessed wrong (a line break inside a
+//! quoted field) is parsed again from the true position. So the records, their order and
+//! their line numbers are those of one parse from the start of the file, whatever the
+//! input. Each piece counts its own line breaks; a running sum makes them absolute.
+//!
+//! A record still open at the end of a batch is carried into the next one; a batch that
+//! cannot finish even one record doubles before it is scanned again, so a huge quoted
+//! field costs linear time.
+
+use std::io::{self, Read};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use super::record::{count_line_breaks, skip_terminators, Fields, RecordScanner, Scan};
+
+/// Where pieces and chunks begin: sizes fixed by the program, never by the thread count.
+/// The records read are the same for any layout; tests use tiny ones to reach every
+/// boundary case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadLayout {
+    /// Bytes per piece of parallel work.
+    pub piece_bytes: usize,
+    /// Bytes the reader thread reads at a time: the size of a batch, carry aside.
+    pub chunk_bytes: usize,
+    /// Room before each chunk for the record carried over from the previous batch.
+    pub headroom: usize,
+}
+
+impl ReadLayout {
+    pub const DEFAULT: ReadLayout = ReadLayout {
+        piece_bytes: 512 << 10,
+        chunk_bytes: 16 << 20,
+        headroom: 64 << 10,
+    };
+}
+
+/// Receives the records of one piece, in order; makes what the piece contributes.
+pub trait PieceSink {
+    type Piece: Send;
+    /// One record. `line_offset`: line breaks between the piece's first byte and the
+    /// record's first byte (the piece's first line plus this is the record's line).
+    fn record(&mut self, fields: &Fields, line_offset: u64);
+    fn finish(self) -> Self::Piece;
+}
+
+/// A piece's records as its sink made them, and the line its first byte is on (from 1).
+pub struct ParsedPiece<P> {
+    pub piece: P,
+    pub first_line: u64,
+}
+
+/// Reads a CSV input: `header` sees its first record (`None`: the input holds no record)
+/// and returns the factory of sinks for the data records (given the piece's length in
+/// bytes, to size what it holds).
+pub fn read_csv<S, F>(
+    label: &str,
+    source: Box<dyn Read + Send>,
+    delimiter: u8,
+    layout: ReadLayout,
+    header: impl FnOnce(Option<&Fields>) -> Result<F>,
+) -> Result<Vec<ParsedPiece<S::Piece>>>
+where
+    S: PieceSink,
+    F: Fn(usize) -> S + Sync,
+{
+    let mut chunks = ChunkReader::spawn(source, layout, label);
+    let mut batch = Batch::default();
+    // The header: the first record of the input, after a byte-order mark.
+    let mut grow = false;
+    let (make_sink, data_start) = loop {
+        chunks.extend(&mut batch, grow)?;
+        let bytes = batch.bytes();
+        let bom = if bytes.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        };
+        let start = skip_terminators(bytes, bom);
+        if start == bytes.len() && batch.at_end {
+            return header(None).map(|_| Vec::new());
+        }
+        if start < bytes.len() {
+            if let Scan::Record { fields, next, .. } =
+                RecordScanner::new(delimiter).scan(bytes, start, batch.at_end)
+            {
+                break (header(Some(&fields))?, next);
+            }
+        }
+        grow = true;
+    };
+    let mut lines_before = count_line_breaks(&batch.bytes()[..data_start]);
+    let mut start = data_start;
+    let mut pieces = Vec::new();
+    loop {
+        let bytes = batch.bytes();
+        let mut carry_from = bytes.len();
+        for parse in parse_batch(
+            bytes,
+            start,
+            batch.at_end,
+            delimiter,
+            layout.piece_bytes,
+            &make_sink,
+        ) {
+            if let Some(piece) = parse.piece {
+                pieces.push(ParsedPiece {
+                    piece,
+                    first_line: lines_before + 1,
+                });
+            }
+            lines_before += parse.line_breaks;
+            if parse.incomplete {
+                carry_from = parse.end;
+            }
+        }
+        if batch.at_end {
+            return Ok(pieces);
+        }
+        // A batch that finished no record must grow before it is scanned again.
+        let grow = carry_from == start;
+        batch.keep_from(carry_from);
+        start = 0;
+        chunks.extend(&mut batch, grow)?;
+    }
+}
+
+/// What parsing one piece gave.
+struct PieceParse<P> {
+    /// Where the parse began (`usize::MAX`: the piece found no place to begin).
+    start: usize,
+    /// Where the next record begins: at or past the piece's end, or at a record that
+    /// runs past the batch (`incomplete`).
+    end: usize,
+    /// Line breaks in `start..end`.
+    line_breaks: u64,
+    incomplete: bool,
+    piece: Option<P>,
+}
+
+/// Parses one batch from `start` (a record's first byte), as a sequential parse would.
+fn parse_batch<S, F>(
+    bytes: &[u8],
+    start: usize,
+    at_end: bool,
+    delimiter: u8,
+    piece_bytes: usize,
+    make_sink: &F,
+) -> Vec<PieceParse<S::Piece>>
+where
+    S: PieceSink,
+    F: Fn(usize) -> S + Sync,
+{
+    let spans: Vec<(usize, usize)> = (start..bytes.len())
+        .step_by(piece_bytes)
+        .map(|from| (from, (from + piece_bytes).min(bytes.len())))
+        .collect();
+    let guessed: Vec<PieceParse<S::Piece>> = spans
+        .par_iter()
+        .enumerate()
+        .map(|(index, &(from, to))| {
+            let guess = if index == 0 {
+                start
+            } else {
+                first_record_after_line_break(bytes, from, to)
+            };
+            parse_piece(bytes, guess, to, at_end, delimiter, make_sink)
+        })
+        .collect();
+    let mut checked = Vec::with_capacity(guessed.len());
+    let mut expected = start;
+    for (parse, &(_, to)) in guessed.into_iter().zip(&spans) {
+        let parse = if parse.start == expected {
+            parse
+        } else {
+            // A wrong guess: a line break inside a quoted field. Parse from the truth.
+            if std::env::var_os("SA_DEBUG").is_some() {
+                eprintln!(
+                    "reparse {} guessed {} expected {}",
+                    bytes.len(),
+                    parse.start,
+                    expected
+                );
+            }
+            parse_piece(bytes, expected, to, at_end, delimiter, make_sink)
+        };
+        expected = parse.end;
+        let incomplete = parse.incomplete;
+        checked.push(parse);
+        if incomplete {
+            break;
+        }
+    }
+    checked
+}
+
+/// The first position in `from..to` that follows a line break and begins a record, or
+/// `usize::MAX` if there is none.
+fn first_record_after_line_break(bytes: &[u8], from: usize, to: usize) -> usize {
+    memchr::memchr2(b'\n', b'\r', &bytes[from - 1..to])
+        .map(|offset| skip_terminators(bytes, from + offset))
+        .filter(|&start| start < to)
+        .unwrap_or(usize::MAX)
+}
+
+/// Parses the records that begin in `start..to` (`start` at or past `to`: none).
+fn parse_piece<S, F>(
+    bytes: &[u8],
+    start: usize,
+    to: usize,
+    at_end: bool,
+    delimiter: u8,
+    make_sink: &F,
+) -> PieceParse<S::Piece>
+where
+    S: PieceSink,
+    F: Fn(usize) -> S,
+{
+    let mut scanner = None;
+    let mut sink = None;
+    let mut line_breaks = 0;
+    let mut incomplete = false;
+    let mut pos = start;
+    while pos < to {
+        let scanner = scanner.get_or_insert_with(|| RecordScanner::new(delimiter));
+        match scanner.scan(bytes, pos, at_end) {
+            Scan::Record {
+                fields,
+                next,
+                line_breaks: breaks,
+            } => {
+                sink.get_or_insert_with(|| make_sink(to - start))
+                    .record(&fields, line_breaks);
+                line_breaks += breaks;
+                pos = next;
+            }
+            Scan::Incomplete => {
+                incomplete = true;
+                break;
+            }
+        }
+    }
+    PieceParse {
+        start,
+        end: pos,
+        line_breaks,
+        incomplete,
+        piece: sink.map(PieceSink::finish),
+    }
+}
+
+/// The bytes being parsed: a record carried over, then fresh chunks.
+#[derive(Default)]
+struct Batch {
+    buffer: Vec<u8>,
+    /// `buffer[start..end]` is the batch.
+    start: usize,
+    end: usize,
+    /// No byte follows the batch.
+    at_end: bool,
+    /// `buffer` is one of the reader's chunk buffers (to be handed back).
+    is_chunk: bool,
+}
+
+impl Batch {
+    fn bytes(&self) -> &[u8] {
+        &self.buffer[self.start..self.end]
+    }
+
+    /// Drops what was parsed: the batch keeps `bytes()[from..]` only.
+    fn keep_from(&mut self, from: usize) {
+        self.start += from;
+    }
+}
+
+type Chunk = io::Result<(Vec<u8>, usize)>;
+
+/// Reads the input on its own thread, a chunk at a time, into reused buffers: each holds
+/// `headroom` free bytes, then up to `chunk_bytes` of input.
+struct ChunkReader {
+    chunks: Receiver<Chunk>,
+    spent: SyncSender<Vec<u8>>,
+    layout: ReadLayout,
+    label: String,
+    done: bool,
+}
+
+impl ChunkReader {
+    fn spawn(mut source: Box<dyn Read + Send>, layout: ReadLayout, label: &str) -> ChunkReader {
+        let (send_chunk, chunks) = sync_channel::<Chunk>(1);
+        let (spent, take_spent) = sync_channel::<Vec<u8>>(2);
+        let ReadLayout {
+            chunk_bytes,
+            headroom,
+            ..
+        } = layout;
+        // The thread ends after the last chunk, or when the receiver is gone.
+        std::thread::spawn(move || loop {
+            let mut buffer = take_spent
+                .try_recv()
+                .unwrap_or_else(|_| vec![0; headroom + chunk_bytes]);
+            let filled = fill(&mut *source, &mut buffer[headroom..]);
+            let last = !matches!(filled, Ok(n) if n == chunk_bytes);
+            if send_chunk.send(filled.map(|n| (buffer, n))).is_err() || last {
+                return;
+            }
+        });
+        ChunkReader {
+            chunks,
+            spent,
+            layout,
+            label: label.to_string(),
+            done: false,
+        }
+    }
+
+    /// Appends a chunk to the batch (none once the input has ended); with `grow`, appends
+    /// until the batch has doubled. A short carried record goes into the headroom of the
+    /// new chunk, so the chunk itself is never copied.
+    fn extend(&mut self, batch: &mut Batch, grow: bool) -> Result<()> {
+        let ReadLayout {
+            chunk_bytes,
+            headroom,
+            ..
+        } = self.layout;
+        let target = if grow { batch.bytes().len() * 2 } else { 0 };
+        while !self.done {
+            let (chunk, filled) = self
+                .chunks
+                .recv()
+                .with_context(|| format!("{}: the reader stopped", self.label))?
+                .with_context(|| format!("{}: cannot read", self.label))?;
+            self.done = filled < chunk_bytes;
+            let carried = batch.bytes().len();
+            let (buffer, start, end, is_chunk) = if carried <= headroom {
+                let mut chunk = chunk;
+                chunk[headroom - carried..headroom].copy_from_slice(batch.bytes());
+                (chunk, headroom - carried, headroom + filled, true)
+            } else {
+                let mut grown = Vec::with_capacity(carried + filled);
+                grown.extend_from_slice(batch.bytes());
+                grown.extend_from_slice(&chunk[headroom..headroom + filled]);
+                let _ = self.spent.try_send(chunk);
+                let end = grown.len();
+                (grown, 0, end, false)
+            };
+            let spent = std::mem::replace(&mut batch.buffer, buffer);
+            if batch.is_chunk {
+                let _ = self.spent.try_send(spent);
+            }
+            (batch.start, batch.end, batch.is_chunk) = (start, end, is_chunk);
+            if batch.bytes().len() >= target {
+                break;
+            }
+        }
+        batch.at_end = self.done;
+        Ok(())
+    }
+}
+
+/// Reads until `buffer` is full or the input ends; returns the bytes read.
+fn fill(source: &mut dyn Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match source.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}

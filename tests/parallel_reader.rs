@@ -1,0 +1,138 @@
+//! The parallel reader equals the serial one (tests/support/serial_reader.rs, the csv
+//! crate record by record) on hostile inputs, at piece sizes of 1 to 64 bytes and chunk
+//! sizes of 1 to 200, so that every record boundary falls on every kind of byte: rows,
+//! rejected rows and their lines, rows read, first and last day, errors.
+
+use std::io::Cursor;
+
+use proptest::prelude::*;
+use stayaudit::ingest::columns::ColumnMap;
+use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout};
+
+#[path = "support/serial_reader.rs"]
+mod serial_reader;
+
+use serial_reader::{parallel_out, serial_read, ReadOut};
+
+fn options() -> IngestOptions {
+    IngestOptions {
+        tz: 5 * 3600,
+        columns: ColumnMap::default(),
+        only_person: None,
+        show_progress: false,
+    }
+}
+
+fn parallel_read(input: &[u8], layout: ReadLayout) -> Result<ReadOut, String> {
+    read_csv_source(
+        "t.csv",
+        Box::new(Cursor::new(input.to_vec())),
+        &options(),
+        layout,
+    )
+    .map(|ingested| parallel_out(&ingested))
+    .map_err(|error| format!("{error:#}"))
+}
+
+fn reference(input: &[u8]) -> Result<ReadOut, String> {
+    serial_read("t.csv", input, 5 * 3600, &ColumnMap::default())
+        .map_err(|error| format!("{error:#}"))
+}
+
+/// Pieces of CSV that meet at every boundary case: quoted fields with line breaks,
+/// delimiters and doubled quotes, CR, LF and CRLF, blank lines, stray quotes, invalid
+/// UTF-8, ragged rows, and valid rows of every field form.
+fn token() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        6 => Just(b"P1,RUS,entry,2023-03-01,KORDAY,".to_vec()),
+        4 => Just(b"P2,USA,exit,2023-03-05 10:00,ALA,visa".to_vec()),
+        2 => Just(b"\"P,3\",KGZ,in,01.03.2023 09:30,\"A\"\"B\",\"\"".to_vec()),
+        2 => Just(b"\"P\n4\",RUS,out,2023-04-01T10:00Z,\"x\r\ny\",".to_vec()),
+        1 => Just(b"P5,RUS,entry,2023-03-01".to_vec()),
+        1 => Just(b"P6,RUS,entry,2023-03-01,K,,extra".to_vec()),
+        1 => Just(b"P7,R\xffS,entry,2023-03-01,K,".to_vec()),
+        1 => Just(b"P8,RUS,entry,2023-03-01,K\xc3,".to_vec()),
+        1 => Just(b"\xef\xbb\xbfP9,RUS,entry,2023-03-01,K,".to_vec()),
+        1 => Just(b"ab\"c,\"d\"e,f".to_vec()),
+        6 => Just(b"\n".to_vec()),
+        2 => Just(b"\r\n".to_vec()),
+        1 => Just(b"\r".to_vec()),
+        1 => Just(b"\"".to_vec()),
+        1 => Just(b",".to_vec()),
+        1 => prop::collection::vec(any::<u8>(), 1..6),
+    ]
+}
+
+fn export() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop_oneof![
+            6 => Just(b"person_id,nationality,direction,crossed_at,checkpoint,basis\n".to_vec()),
+            1 => Just(b"\xef\xbb\xbfperson_id,nationality,direction,crossed_at,checkpoint,basis\r\n".to_vec()),
+            1 => Just(b"\"person_id\",nationality,direction,\"crossed\nat\",checkpoint,basis\n".to_vec()),
+            1 => Just(b"\n\nperson_id,nationality,direction,crossed_at\r".to_vec()),
+            1 => Just(Vec::new()),
+        ],
+        prop::collection::vec(token(), 0..60),
+    )
+        .prop_map(|(header, tokens)| {
+            let mut bytes = header;
+            for token in tokens {
+                bytes.extend_from_slice(&token);
+            }
+            bytes
+        })
+}
+
+fn layout() -> impl Strategy<Value = ReadLayout> {
+    (1..=64usize, 1..=200usize, 0..=64usize).prop_map(|(piece_bytes, chunk_bytes, headroom)| {
+        ReadLayout {
+            piece_bytes,
+            chunk_bytes,
+            headroom,
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parallel_reader_equals_serial_reader(input in export(), layout in layout()) {
+        prop_assert_eq!(parallel_read(&input, layout), reference(&input));
+    }
+}
+
+/// The sample export, at tiny and at real piece sizes.
+#[test]
+fn the_sample_export_reads_alike_at_any_piece_size() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sample = std::fs::read(root.join("sample-data/crossings.csv")).unwrap();
+    let expected = reference(&sample);
+    assert_eq!(expected.as_ref().unwrap().rejected.len(), 6);
+    for (piece_bytes, chunk_bytes, headroom) in [(7, 100, 0), (64, 1000, 16), (4096, 65536, 64)] {
+        let layout = ReadLayout {
+            piece_bytes,
+            chunk_bytes,
+            headroom,
+        };
+        assert_eq!(parallel_read(&sample, layout), expected, "{layout:?}");
+    }
+    assert_eq!(parallel_read(&sample, ReadLayout::DEFAULT), expected);
+}
+
+/// A quoted field larger than many chunks: it grows the batch rather than rescanning.
+#[test]
+fn a_quoted_field_over_many_chunks() {
+    let mut input = b"person_id,nationality,direction,crossed_at\nA,RUS,entry,\"".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 5000));
+    input.extend_from_slice(b"\"\nB,RUS,entry,2023-03-01\n\"open to the end\n\nC,RUS");
+    let layout = ReadLayout {
+        piece_bytes: 16,
+        chunk_bytes: 64,
+        headroom: 8,
+    };
+    let expected = reference(&input).unwrap();
+    assert_eq!(expected.rows.len(), 1);
+    assert_eq!(expected.rejected.len(), 2);
+    assert_eq!(parallel_read(&input, layout), Ok(expected));
+}

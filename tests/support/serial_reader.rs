@@ -1,0 +1,210 @@
+//! The serial reader: the `csv` crate, record after record, with line numbers counted
+//! from the bytes. This is how stayaudit read exports before the parallel reader; it is
+//! kept here as the reference that the parallel reader must equal on any input (rows,
+//! rejected rows with their lines, accounting), at any piece size. Shared by the
+//! differential test and the `parallel_reader` fuzz target (included with `#[path]`).
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::rc::Rc;
+
+use anyhow::{bail, Context, Result};
+use stayaudit::ingest::columns::{required_names, ColumnMap, HeaderLayout};
+use stayaudit::ingest::crossings::Crossings;
+use stayaudit::ingest::row::{check_row, record_text};
+use stayaudit::ingest::{Ingested, Rejected};
+
+/// One valid row, as both readers can state it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowOut {
+    pub person_id: String,
+    pub instant: i64,
+    pub is_entry: bool,
+    pub nationality: String,
+    pub basis: String,
+    pub checkpoint: String,
+}
+
+/// What reading gave: rows in input order, rejected rows, rows read, first and last day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadOut {
+    pub rows: Vec<RowOut>,
+    pub rejected: Vec<Rejected>,
+    pub rows_read: u64,
+    pub days: (Option<i32>, Option<i32>),
+}
+
+/// The rows the parallel reader kept, in input order (before grouping reorders pieces).
+pub fn parallel_out(ingested: &Ingested) -> ReadOut {
+    ReadOut {
+        rows: rows_of(&ingested.crossings),
+        rejected: ingested.rejected.clone(),
+        rows_read: ingested.rows_read,
+        days: (ingested.first_day, ingested.last_day),
+    }
+}
+
+fn rows_of(crossings: &Crossings) -> Vec<RowOut> {
+    let mut rows = Vec::new();
+    for piece in &crossings.pieces {
+        for row in &piece.rows {
+            rows.push(RowOut {
+                person_id: String::from_utf8(piece.id_bytes(row).to_vec()).unwrap(),
+                instant: row.instant,
+                is_entry: row.is_entry,
+                nationality: row.nationality.to_string(),
+                basis: crossings.bases[piece.basis_rank[usize::from(row.basis)] as usize].clone(),
+                checkpoint: crossings.checkpoints
+                    [piece.checkpoint_rank[usize::from(row.checkpoint)] as usize]
+                    .clone(),
+            });
+        }
+    }
+    rows
+}
+
+/// Reads one CSV source with the csv crate, as the tool once did.
+pub fn serial_read(label: &str, input: &[u8], tz: i32, columns: &ColumnMap) -> Result<ReadOut> {
+    let (reader, lines) = CountingReader::new(input);
+    let mut csv_reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut record = csv::ByteRecord::new();
+    let has_header = csv_reader
+        .read_byte_record(&mut record)
+        .with_context(|| format!("cannot read {label}"))?;
+    if !has_header {
+        bail!(
+            "{label}: the file is empty (expected a header row with {})",
+            required_names()
+        );
+    }
+    lines
+        .borrow_mut()
+        .line_of_record(csv_reader.position().byte());
+    let layout =
+        HeaderLayout::resolve(&record, columns).with_context(|| format!("{label}: bad header"))?;
+    let mut out = ReadOut {
+        rows: Vec::new(),
+        rejected: Vec::new(),
+        rows_read: 0,
+        days: (None, None),
+    };
+    loop {
+        match csv_reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(error) => bail!("{label}: cannot read past row {}: {error}", out.rows_read),
+        }
+        out.rows_read += 1;
+        let line = lines
+            .borrow_mut()
+            .line_of_record(csv_reader.position().byte());
+        match check_row(&&record, &layout, tz) {
+            Ok(row) => {
+                let day = row.timestamp.day;
+                out.days = (
+                    Some(out.days.0.map_or(day, |d| d.min(day))),
+                    Some(out.days.1.map_or(day, |d| d.max(day))),
+                );
+                out.rows.push(RowOut {
+                    person_id: row.person_id.to_string(),
+                    instant: row.timestamp.instant,
+                    is_entry: row.is_entry,
+                    nationality: row.nationality.to_string(),
+                    basis: row.basis.into_owned(),
+                    checkpoint: row.checkpoint.to_string(),
+                });
+            }
+            Err(error) => out.rejected.push(Rejected {
+                file: label.to_string(),
+                line,
+                field: error.field.to_string(),
+                reason: error.reason,
+                record: record_text(&&record),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Terminator bytes read but not yet passed, and the lines passed so far.
+#[derive(Default)]
+pub struct NewlineIndex {
+    lines_before: u64,
+    /// Positions of `\r` and `\n` bytes, each with whether it ends a line.
+    pending: VecDeque<(u64, bool)>,
+    bytes_read: u64,
+    /// A `\r` ended the previous buffer: whether it ends a line depends on the next byte.
+    carriage_return_at: Option<u64>,
+    /// The reader's offset after the previous record.
+    previous_end: u64,
+}
+
+impl NewlineIndex {
+    /// The line (from 1) a record just read begins on, given the reader's offset after
+    /// it. Ask for every record, header included, in order: the index then stays as small
+    /// as the read buffer.
+    pub fn line_of_record(&mut self, end: u64) -> u64 {
+        let mut first_byte = self.previous_end;
+        while let Some(&(position, ends_line)) = self.pending.front() {
+            if position > first_byte {
+                break;
+            }
+            if position == first_byte {
+                // A terminator or blank line before the record's first byte.
+                first_byte += 1;
+            }
+            self.lines_before += u64::from(ends_line);
+            self.pending.pop_front();
+        }
+        self.previous_end = end;
+        self.lines_before + 1
+    }
+}
+
+/// Wraps a reader, recording terminator bytes into a shared index.
+pub struct CountingReader<R> {
+    inner: R,
+    index: Rc<RefCell<NewlineIndex>>,
+}
+
+impl<R: Read> CountingReader<R> {
+    pub fn new(inner: R) -> (CountingReader<R>, Rc<RefCell<NewlineIndex>>) {
+        let index = Rc::new(RefCell::new(NewlineIndex::default()));
+        (
+            CountingReader {
+                inner,
+                index: Rc::clone(&index),
+            },
+            index,
+        )
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let count = self.inner.read(buf)?;
+        let bytes = &buf[..count];
+        let mut index = self.index.borrow_mut();
+        let start = index.bytes_read;
+        if count > 0 {
+            if let Some(position) = index.carriage_return_at.take() {
+                index.pending.push_back((position, bytes[0] != b'\n'));
+            }
+        }
+        for position in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            let at = start + position as u64;
+            match (bytes[position], bytes.get(position + 1)) {
+                (b'\n', _) => index.pending.push_back((at, true)),
+                (_, Some(next)) => index.pending.push_back((at, *next != b'\n')),
+                (_, None) => index.carriage_return_at = Some(at),
+            }
+        }
+        index.bytes_read += count as u64;
+        Ok(count)
+    }
+}
