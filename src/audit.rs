@@ -69,8 +69,8 @@ pub struct StageSeconds {
 }
 
 pub struct AuditOutcome {
-    /// Every person with at least one used row, sorted by person_id.
-    pub persons: Vec<PersonResult>,
+    /// Every person with at least one used row.
+    pub persons: Persons,
     /// Rejected rows: crossings first, then permits, then expulsions, each in file order.
     pub rejected: Vec<Rejected>,
     /// Crossing rows.
@@ -112,7 +112,7 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
     let (Some(as_of), Some(first_input_day)) = (as_of, ingested.first_day) else {
         // Nothing valid to audit: every row was rejected (or there were none).
         return Ok(AuditOutcome {
-            persons: Vec::new(),
+            persons: Persons::default(),
             rejected,
             accounting,
             permit_rows: facts.permits,
@@ -173,12 +173,11 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
             Ok((persons, counts))
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut persons = Vec::with_capacity(evaluated.iter().map(|(p, _)| p.len()).sum());
+    let mut persons = Persons::default();
     for (partition_persons, counts) in evaluated {
-        persons.extend(partition_persons);
+        persons.lists.push(partition_persons);
         accounting.after_as_of += counts.after_as_of;
     }
-    let persons = sorted_by_id(persons);
 
     accounting.duplicates = persons
         .iter()
@@ -204,39 +203,55 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
     })
 }
 
-/// Persons in the report's order: person_id, byte order. The order is found on the ids'
-/// first 16 bytes (whole ids only where those tie), then applied in place, cycle by
-/// cycle, so results (a few hundred bytes each) are neither copied nor reallocated.
-fn sorted_by_id(mut persons: Vec<PersonResult>) -> Vec<PersonResult> {
-    let prefix = |id: &str| {
-        let mut bytes = [0u8; 16];
-        let len = id.len().min(16);
-        bytes[..len].copy_from_slice(&id.as_bytes()[..len]);
-        u128::from_be_bytes(bytes)
-    };
-    let mut order: Vec<(u128, u32)> = persons
-        .iter()
-        .enumerate()
-        .map(|(index, person)| (prefix(&person.person_id), index as u32))
-        .collect();
-    order.par_sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| {
-            persons[a.1 as usize]
-                .person_id
-                .cmp(&persons[b.1 as usize].person_id)
-        })
-    });
-    // Position p receives the person now at order[p].1.
-    let source: Vec<u32> = order.into_iter().map(|(_, index)| index).collect();
-    let mut placed = vec![false; persons.len()];
-    for start in 0..persons.len() {
-        let mut at = start;
-        while !placed[at] && source[at] as usize != start {
-            persons.swap(at, source[at] as usize);
-            placed[at] = true;
-            at = source[at] as usize;
-        }
-        placed[at] = true;
+/// Every evaluated person, as the partitions left them: in no particular order, but the
+/// same order for the same input. [`Persons::by_id`] gives the report's order.
+#[derive(Default)]
+pub struct Persons {
+    lists: Vec<Vec<PersonResult>>,
+}
+
+impl Persons {
+    pub fn len(&self) -> usize {
+        self.lists.iter().map(Vec::len).sum()
     }
-    persons
+
+    pub fn is_empty(&self) -> bool {
+        self.lists.iter().all(Vec::is_empty)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &PersonResult> {
+        self.lists.iter().flatten()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut PersonResult> {
+        self.lists.iter_mut().flatten()
+    }
+
+    /// The persons `keep` selects, by person_id (byte order). Sorted on the ids' first 16
+    /// bytes, whole ids only where those tie.
+    pub fn by_id(&self, keep: impl Fn(&PersonResult) -> bool + Sync) -> Vec<&PersonResult> {
+        let mut selected: Vec<(u128, &PersonResult)> = self
+            .lists
+            .par_iter()
+            .flat_map_iter(|list| {
+                list.iter()
+                    .filter(|person| keep(person))
+                    .map(|person| (id_prefix(&person.person_id), person))
+            })
+            .collect();
+        selected.par_sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.person_id.cmp(&b.1.person_id))
+        });
+        selected.into_iter().map(|(_, person)| person).collect()
+    }
+}
+
+/// The first 16 bytes of an id as a number that sorts as the bytes do (shorter ids are
+/// padded with zeros, so equal prefixes still need the whole ids compared).
+fn id_prefix(id: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let len = id.len().min(16);
+    bytes[..len].copy_from_slice(&id.as_bytes()[..len]);
+    u128::from_be_bytes(bytes)
 }

@@ -22,6 +22,20 @@ pub fn days_from_civil(year: i32, month: u32, day: u32) -> Day {
     era * 146_097 + doe - 719_468
 }
 
+/// The (year, month, day) of days since 1970-01-01 (Howard Hinnant's algorithm).
+pub fn civil_from_days(day: Day) -> (i32, u32, u32) {
+    let z = day + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i32::from(m <= 2);
+    (y, m, d)
+}
+
 pub fn is_leap_year(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
@@ -46,7 +60,54 @@ pub fn from_naive(date: NaiveDate) -> Day {
 
 /// `YYYY-MM-DD`.
 pub fn format_day(day: Day) -> String {
-    to_naive(day).format("%Y-%m-%d").to_string()
+    DayText::new(day).to_string()
+}
+
+/// A day as `YYYY-MM-DD` text, on the stack: written to reports without an allocation.
+/// Years are 0000..=9999 (the audit accepts 1900..=2199).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DayText([u8; 10]);
+
+impl DayText {
+    pub fn new(day: Day) -> DayText {
+        let (year, month, day) = civil_from_days(day);
+        let year = year.clamp(0, 9999) as u32;
+        let digit = |value: u32| b'0' + (value % 10) as u8;
+        DayText([
+            digit(year / 1000),
+            digit(year / 100),
+            digit(year / 10),
+            digit(year),
+            b'-',
+            digit(month / 10),
+            digit(month),
+            b'-',
+            digit(day / 10),
+            digit(day),
+        ])
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("ASCII digits")
+    }
+}
+
+impl std::fmt::Display for DayText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for DayText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for DayText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// Parses a strict `YYYY-MM-DD` (command-line dates, rule files).
@@ -86,6 +147,22 @@ mod tests {
         assert_eq!(days_in_month(1900, 2), 28);
         assert_eq!(days_in_month(2000, 2), 29);
         assert_eq!(days_in_month(2023, 13), 0);
+    }
+
+    #[test]
+    fn days_format_as_chrono_does() {
+        for day in (-25_567..=84_000)
+            .step_by(97)
+            .chain([0, 19_384, 19_782, -1])
+        {
+            assert_eq!(
+                format_day(day),
+                to_naive(day).format("%Y-%m-%d").to_string(),
+                "{day}"
+            );
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, m, d), day);
+        }
     }
 
     #[test]

@@ -100,22 +100,52 @@ impl Finding {
             || self.banned_entries > 0
     }
 
+    pub fn has(&self, kind: ViolationKind) -> bool {
+        match kind {
+            ViolationKind::Cumulative => self.cumulative(),
+            ViolationKind::Continuous => self.continuous,
+            ViolationKind::EntryOverLimit => self.entries_over_limit > 0,
+            ViolationKind::BannedEntry => self.banned_entries > 0,
+        }
+    }
+
+    /// The person's violations, in the report's order.
+    pub fn violation_kinds(&self) -> impl Iterator<Item = ViolationKind> + '_ {
+        ViolationKind::ALL
+            .into_iter()
+            .filter(|&kind| self.has(kind))
+    }
+
     /// Violation names in the report's order.
     pub fn violation_names(&self) -> Vec<&'static str> {
-        let mut names = Vec::new();
-        if self.cumulative() {
-            names.push("cumulative");
+        self.violation_kinds().map(ViolationKind::name).collect()
+    }
+}
+
+/// The kinds of violation, in the report's order (`violations` column, summary keys).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ViolationKind {
+    Cumulative,
+    Continuous,
+    EntryOverLimit,
+    BannedEntry,
+}
+
+impl ViolationKind {
+    pub const ALL: [ViolationKind; 4] = [
+        ViolationKind::Cumulative,
+        ViolationKind::Continuous,
+        ViolationKind::EntryOverLimit,
+        ViolationKind::BannedEntry,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ViolationKind::Cumulative => "cumulative",
+            ViolationKind::Continuous => "continuous",
+            ViolationKind::EntryOverLimit => "entry_over_limit",
+            ViolationKind::BannedEntry => "banned_entry",
         }
-        if self.continuous {
-            names.push("continuous");
-        }
-        if self.entries_over_limit > 0 {
-            names.push("entry_over_limit");
-        }
-        if self.banned_entries > 0 {
-            names.push("banned_entry");
-        }
-        names
     }
 }
 

@@ -15,12 +15,8 @@ use polars::prelude::{Column, DataFrame, SortMultipleOptions};
 use rayon::prelude::*;
 
 use crate::day::Day;
-use crate::ingest::crossings::{local_day, CrossingPiece, Crossings, Row};
+use crate::ingest::crossings::{local_day, CrossingPiece, Crossings, PARTITIONS, PARTITION_BITS};
 use crate::stays::{canonical_order, Crossing};
-
-/// Rows are split into `2^PARTITION_BITS` partitions by the top bits of the person hash.
-const PARTITION_BITS: u32 = 10;
-const PARTITIONS: usize = 1 << PARTITION_BITS;
 
 /// The crossings, grouped: per partition, the polars-sorted person keys.
 pub struct Grouped {
@@ -47,12 +43,8 @@ pub struct PartitionCounts {
     pub after_as_of: u64,
 }
 
-/// Sorts every piece by partition, then has polars sort each partition's keys.
-pub fn group(mut crossings: Crossings) -> Result<Grouped> {
-    crossings
-        .pieces
-        .par_iter_mut()
-        .for_each_init(PieceScratch::default, sort_piece_by_partition);
+/// Has polars sort each partition's keys (the pieces come laid out by partition).
+pub fn group(crossings: Crossings) -> Result<Grouped> {
     let partitions = (0..PARTITIONS)
         .into_par_iter()
         .map(|partition| sort_partition(&crossings.pieces, partition))
@@ -62,46 +54,6 @@ pub fn group(mut crossings: Crossings) -> Result<Grouped> {
         crossings,
         partitions,
     })
-}
-
-fn partition_of(hash: u64) -> usize {
-    (hash >> (64 - PARTITION_BITS)) as usize
-}
-
-/// A worker's buffers for sorting pieces, reused from piece to piece.
-#[derive(Default)]
-struct PieceScratch {
-    rows: Vec<Row>,
-    ids: Vec<u8>,
-}
-
-/// A counting sort of one piece's rows, and of their ids, by partition (input order
-/// within each partition), so each partition's rows and ids are contiguous in the piece.
-fn sort_piece_by_partition(scratch: &mut PieceScratch, piece: &mut CrossingPiece) {
-    let mut next = vec![0u32; PARTITIONS + 1];
-    for row in &piece.rows {
-        next[partition_of(row.person_hash) + 1] += 1;
-    }
-    for partition in 0..PARTITIONS {
-        next[partition + 1] += next[partition];
-    }
-    piece.partition_starts = next.clone();
-    scratch.rows.clear();
-    scratch.rows.resize(piece.rows.len(), Row::default());
-    for row in &piece.rows {
-        let slot = &mut next[partition_of(row.person_hash)];
-        scratch.rows[*slot as usize] = *row;
-        *slot += 1;
-    }
-    scratch.ids.clear();
-    for row in &mut scratch.rows {
-        let id = piece.id_bytes(row);
-        let start = scratch.ids.len() as u32;
-        scratch.ids.extend_from_slice(id);
-        row.id_start = start;
-    }
-    piece.rows.copy_from_slice(&scratch.rows);
-    piece.ids.copy_from_slice(&scratch.ids);
 }
 
 /// Builds one partition's `person_key` column and has polars sort it.
@@ -124,9 +76,9 @@ fn sort_partition(pieces: &[CrossingPiece], partition: usize) -> Result<Partitio
     for &(piece, from, _) in &runs {
         let piece = &pieces[piece as usize];
         let to = piece.partition_starts[partition + 1];
-        for row in &piece.rows[from as usize..to as usize] {
+        for &hash in &piece.hashes[from as usize..to as usize] {
             let index = keys.len() as u64;
-            keys.push(((row.person_hash << PARTITION_BITS) & !index_mask) | index);
+            keys.push(((hash << PARTITION_BITS) & !index_mask) | index);
         }
     }
     let frame = DataFrame::new(rows, vec![Column::new("person_key".into(), keys)])?;
@@ -182,14 +134,14 @@ impl Grouped {
         let index_mask = (1u64 << part.index_bits) - 1;
         let Scratch {
             crossings,
-            id_ends,
+            id_spans,
             ids,
             records,
             members,
         } = scratch;
         let id_of = |index: usize| {
-            let start = if index == 0 { 0 } else { id_ends[index - 1] };
-            &ids[start as usize..id_ends[index] as usize]
+            let (start, end) = id_spans[index];
+            &ids[start as usize..end as usize]
         };
         let mut start = 0;
         while start < keys.len() {
@@ -201,36 +153,35 @@ impl Grouped {
                     .count();
             members.clear();
             for &key in &keys[start..end] {
-                let index = (key & index_mask) as usize;
-                let crossing = crossings[index];
-                if crossing.day > as_of {
+                let index = (key & index_mask) as u32;
+                if crossings[index as usize].day > as_of {
                     counts.after_as_of += 1;
                 } else {
-                    members.push((index as u32, crossing));
+                    members.push(index);
                 }
             }
             start = end;
-            let Some(&(first, _)) = members.first() else {
+            let Some(&first) = members.first() else {
                 continue;
             };
             let first_id = id_of(first as usize);
+            let mut person = |same_id: &[u32]| {
+                records.clear();
+                records.extend(same_id.iter().map(|&index| crossings[index as usize]));
+                canonical_order(records);
+                each(id_text(id_of(same_id[0] as usize)), records);
+            };
             if members
                 .iter()
-                .all(|&(index, _)| id_of(index as usize) == first_id)
+                .all(|&index| id_of(index as usize) == first_id)
             {
-                records.clear();
-                records.extend(members.iter().map(|(_, crossing)| *crossing));
-                canonical_order(records);
-                each(id_text(first_id), records);
+                person(members);
                 continue;
             }
             // Two ids share the key's hash bits: one person per id.
-            members.sort_by(|a, b| id_of(a.0 as usize).cmp(id_of(b.0 as usize)));
-            for same_id in members.chunk_by(|a, b| id_of(a.0 as usize) == id_of(b.0 as usize)) {
-                records.clear();
-                records.extend(same_id.iter().map(|(_, crossing)| *crossing));
-                canonical_order(records);
-                each(id_text(id_of(same_id[0].0 as usize)), records);
+            members.sort_by(|&a, &b| id_of(a as usize).cmp(id_of(b as usize)));
+            for same_id in members.chunk_by(|&a, &b| id_of(a as usize) == id_of(b as usize)) {
+                person(same_id);
             }
         }
         Ok(counts)
@@ -242,29 +193,30 @@ impl Grouped {
     fn gather(&self, part: &Partition, partition: usize, scratch: &mut Scratch) {
         let tz = self.crossings.tz;
         scratch.crossings.clear();
-        scratch.id_ends.clear();
+        scratch.id_spans.clear();
         scratch.ids.clear();
         for &(piece, from, _) in &part.runs {
             let piece = &self.crossings.pieces[piece as usize];
             let run = &piece.rows[from as usize..piece.partition_starts[partition + 1] as usize];
-            let (first, last) = (&run[0], &run[run.len() - 1]);
-            let ids_from = first.id_start as usize;
-            let ids_to = (last.id_start + last.id_len) as usize;
-            // Ids of the run end where `scratch.ids` ends now, plus their offset in the run.
-            let base = scratch.ids.len() as u32;
+            let ids_from = piece.stored_id_span(&run[0]).start;
+            let ids_to = piece.stored_id_span(&run[run.len() - 1]).end;
+            // The run's ids land at `base` in the scratch, at their offsets in the run.
+            let base = scratch.ids.len();
             scratch.ids.extend_from_slice(&piece.ids[ids_from..ids_to]);
             for row in run {
-                scratch
-                    .id_ends
-                    .push(base + row.id_start - first.id_start + row.id_len);
+                let span = piece.id_span(row);
+                scratch.id_spans.push((
+                    (base + span.start - ids_from) as u32,
+                    (base + span.end - ids_from) as u32,
+                ));
                 scratch.crossings.push(Crossing {
                     instant: row.instant,
                     seq: scratch.crossings.len() as u64,
                     day: local_day(row.instant, tz),
-                    is_entry: row.is_entry,
-                    nationality: row.nationality,
-                    basis: piece.basis_rank[usize::from(row.basis)],
-                    checkpoint: piece.checkpoint_rank[usize::from(row.checkpoint)],
+                    is_entry: row.is_entry(),
+                    nationality: row.nationality(),
+                    basis: piece.basis_rank[row.basis as usize],
+                    checkpoint: piece.checkpoint_rank[row.checkpoint as usize],
                 });
             }
         }
@@ -274,18 +226,21 @@ impl Grouped {
 /// Buffers one partition is read through; kept across partitions by each worker.
 #[derive(Default)]
 pub struct Scratch {
+    /// The partition's rows, in partition order, as the stays stage takes them.
     crossings: Vec<Crossing>,
-    id_ends: Vec<u32>,
+    /// Where each row's person id is in `ids`.
+    id_spans: Vec<(u32, u32)>,
     ids: Vec<u8>,
     records: Vec<Crossing>,
-    members: Vec<(u32, Crossing)>,
+    /// Indices, in the partition, of one person's rows.
+    members: Vec<u32>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ingest::columns::ColumnMap;
-    use crate::ingest::{read_csv_crossings, IngestOptions, ReadLayout};
+    use crate::ingest::{read_csv_crossings, IngestOptions, ReadLayout, Source};
 
     const ROWS: &str = "person_id,nationality,direction,crossed_at
 B,RUS,entry,2023-03-01
@@ -304,7 +259,7 @@ C,KGZ,entry,2023-03-03
         };
         let outcomes = read_csv_crossings(
             "t.csv",
-            Box::new(ROWS.as_bytes()),
+            Source::Stream(Box::new(ROWS.as_bytes())),
             &options,
             ReadLayout::DEFAULT,
         )
@@ -312,8 +267,9 @@ C,KGZ,entry,2023-03-03
         let mut pieces: Vec<CrossingPiece> = outcomes.into_iter().map(|o| o.crossings).collect();
         if colliding {
             // Every id hashes alike: the grouping must still tell them apart.
-            for row in pieces.iter_mut().flat_map(|p| p.rows.iter_mut()) {
-                row.person_hash = 7;
+            for piece in &mut pieces {
+                piece.hashes.iter_mut().for_each(|hash| *hash = 7);
+                piece.sort_by_partition();
             }
         }
         let grouped = group(Crossings::merge(pieces, options.tz)).unwrap();

@@ -10,6 +10,8 @@ use std::io::{self, BufReader, Read};
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 
+use crate::ingest::parallel::Source;
+
 /// A file the tool reads, as the user named it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputPath {
@@ -59,6 +61,29 @@ impl InputPath {
         } else {
             Box::new(raw)
         })
+    }
+
+    /// The input's bytes for the CSV reader: a plain file is mapped into memory (no copy,
+    /// no reader thread); standard input and compressed files are streams.
+    pub fn source(&self, progress: &ProgressBar) -> Result<Source> {
+        let plain = !self.is_stdin()
+            && !self.has_extension(".gz")
+            && !self.has_extension(".zst")
+            && !self.has_extension(".zstd");
+        if plain {
+            let file =
+                File::open(&self.path).with_context(|| format!("cannot open {}", self.path))?;
+            if file.metadata().is_ok_and(|m| m.is_file()) {
+                // SAFETY: the map is only read. Were another program to truncate the file
+                // while it is mapped, reading the lost pages would end the process with
+                // SIGBUS (a failed run, never a silently short audit); the README says so.
+                let map = unsafe { memmap2::Mmap::map(&file) }
+                    .with_context(|| format!("cannot read {}", self.path))?;
+                progress.inc(map.len() as u64);
+                return Ok(Source::Mapped(map));
+            }
+        }
+        Ok(Source::Stream(self.open(progress)?))
     }
 
     /// Size in bytes of a file (not of standard input), for progress.

@@ -47,6 +47,13 @@ impl Nationality {
     }
 }
 
+impl serde::Serialize for Nationality {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let letters = self.letters();
+        serializer.serialize_str(std::str::from_utf8(&letters).expect("ASCII letters"))
+    }
+}
+
 impl fmt::Display for Nationality {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let letters = self.letters();

@@ -79,22 +79,53 @@ pub struct Anomalies {
 }
 
 impl Anomalies {
+    /// How often an anomaly occurred (`nationality_changed`: 1 or 0).
+    pub fn count(&self, kind: AnomalyKind) -> u32 {
+        match kind {
+            AnomalyKind::Duplicate => self.duplicate,
+            AnomalyKind::MissingEntry => self.missing_entry,
+            AnomalyKind::MissingExit => self.missing_exit,
+            AnomalyKind::NationalityChanged => u32::from(self.nationality_changed),
+        }
+    }
+
+    /// The anomalies present, alphabetical (the report's order).
+    pub fn kinds(&self) -> impl Iterator<Item = AnomalyKind> + '_ {
+        AnomalyKind::ALL
+            .into_iter()
+            .filter(|&kind| self.count(kind) > 0)
+    }
+
     /// The anomaly names present, alphabetical (the report's order).
     pub fn names(&self) -> Vec<&'static str> {
-        let mut names = Vec::new();
-        if self.duplicate > 0 {
-            names.push("duplicate");
+        self.kinds().map(AnomalyKind::name).collect()
+    }
+}
+
+/// The kinds of anomaly, alphabetical (`anomalies` column, summary keys).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AnomalyKind {
+    Duplicate,
+    MissingEntry,
+    MissingExit,
+    NationalityChanged,
+}
+
+impl AnomalyKind {
+    pub const ALL: [AnomalyKind; 4] = [
+        AnomalyKind::Duplicate,
+        AnomalyKind::MissingEntry,
+        AnomalyKind::MissingExit,
+        AnomalyKind::NationalityChanged,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AnomalyKind::Duplicate => "duplicate",
+            AnomalyKind::MissingEntry => "missing_entry",
+            AnomalyKind::MissingExit => "missing_exit",
+            AnomalyKind::NationalityChanged => "nationality_changed",
         }
-        if self.missing_entry > 0 {
-            names.push("missing_entry");
-        }
-        if self.missing_exit > 0 {
-            names.push("missing_exit");
-        }
-        if self.nationality_changed {
-            names.push("nationality_changed");
-        }
-        names
     }
 }
 

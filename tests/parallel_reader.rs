@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use proptest::prelude::*;
 use stayaudit::ingest::columns::ColumnMap;
-use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout};
+use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout, Source};
 
 #[path = "support/serial_reader.rs"]
 mod serial_reader;
@@ -23,15 +23,26 @@ fn options() -> IngestOptions {
     }
 }
 
+/// Reads `input` as a stream through the reader thread's chunks (standard input,
+/// compressed files) and, with the same piece size, as a whole mapped file (plain files):
+/// both must give the same.
 fn parallel_read(input: &[u8], layout: ReadLayout) -> Result<ReadOut, String> {
-    read_csv_source(
-        "t.csv",
-        Box::new(Cursor::new(input.to_vec())),
-        &options(),
-        layout,
-    )
-    .map(|ingested| parallel_out(&ingested))
-    .map_err(|error| format!("{error:#}"))
+    let read = |source: Source| {
+        read_csv_source("t.csv", source, &options(), layout)
+            .map(|ingested| parallel_out(&ingested))
+            .map_err(|error| format!("{error:#}"))
+    };
+    let streamed = read(Source::Stream(Box::new(Cursor::new(input.to_vec()))));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), input).unwrap();
+    // SAFETY: the test's own temporary file, not changed while mapped.
+    let map = unsafe { memmap2::Mmap::map(file.as_file()) }.unwrap();
+    assert_eq!(
+        read(Source::Mapped(map)),
+        streamed,
+        "mapped and streamed differ"
+    );
+    streamed
 }
 
 fn reference(input: &[u8]) -> Result<ReadOut, String> {

@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use stayaudit::ingest::columns::ColumnMap;
-use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout};
+use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout, Source};
 
 #[path = "../../tests/support/serial_reader.rs"]
 mod serial_reader;
@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let input: Vec<u8> = if headroom & 64 == 0 { [HEADER, rest].concat() } else { rest.to_vec() };
     let options = IngestOptions { tz: 5 * 3600, columns: ColumnMap::default(), only_person: None, show_progress: false };
-    let parallel = read_csv_source("fuzz.csv", Box::new(std::io::Cursor::new(input.clone())), &options, layout)
+    let parallel = read_csv_source("fuzz.csv", Source::Stream(Box::new(std::io::Cursor::new(input.clone()))), &options, layout)
         .map(|ingested| parallel_out(&ingested))
         .map_err(|error| format!("{error:#}"));
     let serial = serial_read("fuzz.csv", &input, 5 * 3600, &ColumnMap::default()).map_err(|error| format!("{error:#}"));

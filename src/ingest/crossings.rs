@@ -12,37 +12,60 @@ use super::Rejected;
 use crate::day::Day;
 use crate::nationality::Nationality;
 
-/// One valid crossing row in 32 bytes.
+/// Rows are laid out by partition: the top `PARTITION_BITS` bits of the person hash, so
+/// grouping (`frame`) finds each partition's rows together in every piece.
+pub const PARTITION_BITS: u32 = 10;
+pub const PARTITIONS: usize = 1 << PARTITION_BITS;
+
+/// The partition of a person hash.
+pub fn partition_of(hash: u64) -> usize {
+    (hash >> (64 - PARTITION_BITS)) as usize
+}
+
+/// One valid crossing row in 24 bytes (its person hash is kept beside it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Row {
-    /// [`person_hash`] of the person id: grouping sorts on it.
-    pub person_hash: u64,
     /// Nanoseconds since the Unix epoch, UTC.
     pub instant: i64,
-    /// The person id is `ids[id_start..id_start + id_len]` of the piece.
-    pub id_start: u32,
-    pub id_len: u32,
-    /// Codes in the piece's dictionaries (a piece holds under 65,536 rows).
-    pub checkpoint: u16,
-    pub basis: u16,
-    pub nationality: Nationality,
-    pub is_entry: bool,
+    /// Where the person id is stored in the piece's `ids` (see [`CrossingPiece::id_bytes`]).
+    id_start: u32,
+    /// Codes in the piece's dictionaries.
+    pub checkpoint: u32,
+    pub basis: u32,
+    /// The id's length, or [`LONG_ID`]: a longer id's length is stored before it.
+    id_len: u16,
+    /// The nationality's code in the low 15 bits, the direction (entry) in the top bit.
+    nationality_and_entry: u16,
+}
+
+/// An `id_len` meaning "the length is stored in the 4 bytes before the id".
+const LONG_ID: u16 = u16::MAX;
+const ENTRY_BIT: u16 = 1 << 15;
+
+impl Row {
+    pub fn nationality(&self) -> Nationality {
+        Nationality::from_index(usize::from(self.nationality_and_entry & !ENTRY_BIT))
+    }
+
+    pub fn is_entry(&self) -> bool {
+        self.nationality_and_entry & ENTRY_BIT != 0
+    }
 }
 
 /// Small repeated strings (bases, checkpoints) stored once per piece, referenced by code.
 #[derive(Default, Debug)]
 pub struct Dictionary {
-    codes: HashMap<Box<str>, u16, foldhash::fast::RandomState>,
+    codes: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
     values: Vec<Box<str>>,
     /// The code looked up last.
-    last: Option<u16>,
+    last: Option<u32>,
 }
 
 impl Dictionary {
-    pub fn code(&mut self, value: &str) -> u16 {
+    pub fn code(&mut self, value: &str) -> u32 {
         // Rows often repeat the previous row's value (a basis above all).
         if let Some(last) = self.last {
-            if *self.values[usize::from(last)] == *value {
+            if *self.values[last as usize] == *value {
                 return last;
             }
         }
@@ -51,11 +74,11 @@ impl Dictionary {
         code
     }
 
-    fn lookup(&mut self, value: &str) -> u16 {
+    fn lookup(&mut self, value: &str) -> u32 {
         if let Some(&code) = self.codes.get(value) {
             return code;
         }
-        let code = u16::try_from(self.values.len()).expect("a piece holds under 65,536 rows");
+        let code = self.values.len() as u32;
         self.values.push(value.into());
         self.codes.insert(value.into(), code);
         code
@@ -66,11 +89,14 @@ impl Dictionary {
     }
 }
 
-/// The valid rows of one piece of input, in input order.
+/// The valid rows of one piece of input: in input order while it is read, then by
+/// partition (in input order within each), see [`CrossingPiece::sort_by_partition`].
 #[derive(Default, Debug)]
 pub struct CrossingPiece {
     pub rows: Vec<Row>,
-    /// Person ids back to back, in input order.
+    /// [`person_hash`] of each row's person id: grouping sorts on it.
+    pub hashes: Vec<u64>,
+    /// Person ids back to back, in the order of `rows`.
     pub ids: Vec<u8>,
     pub bases: Dictionary,
     pub checkpoints: Dictionary,
@@ -78,32 +104,94 @@ pub struct CrossingPiece {
     pub basis_rank: Vec<u32>,
     pub checkpoint_rank: Vec<u32>,
     /// `rows[partition_starts[p]..partition_starts[p + 1]]` are partition p's rows, once
-    /// grouping has sorted the piece by partition (see `frame`).
+    /// the piece is sorted by partition.
     pub partition_starts: Vec<u32>,
+}
+
+thread_local! {
+    /// A worker's buffers for sorting pieces, reused from piece to piece.
+    static SORT_SCRATCH: std::cell::RefCell<(Vec<Row>, Vec<u64>, Vec<u8>)> = Default::default();
 }
 
 impl CrossingPiece {
     pub fn push(&mut self, row: &CrossingRow) {
+        let id = row.person_id.as_bytes();
         let id_start = u32::try_from(self.ids.len()).expect("a piece holds under 4 GiB of ids");
-        self.ids.extend_from_slice(row.person_id.as_bytes());
+        let id_len = match u16::try_from(id.len()) {
+            Ok(len) if len < LONG_ID => len,
+            _ => {
+                self.ids.extend_from_slice(&(id.len() as u32).to_le_bytes());
+                LONG_ID
+            }
+        };
+        self.ids.extend_from_slice(id);
         let checkpoint = self.checkpoints.code(row.checkpoint);
         let basis = self.bases.code(&row.basis);
+        self.hashes.push(person_hash(row.person_id));
         self.rows.push(Row {
-            person_hash: person_hash(row.person_id),
             instant: row.timestamp.instant,
             id_start,
-            id_len: row.person_id.len() as u32,
             checkpoint,
             basis,
-            nationality: row.nationality,
-            is_entry: row.is_entry,
+            id_len,
+            nationality_and_entry: row.nationality.index() as u16
+                | if row.is_entry { ENTRY_BIT } else { 0 },
+        });
+    }
+
+    /// A counting sort of the rows, their hashes and their ids by partition, in input
+    /// order within each partition, done once the piece is read (while it is in cache).
+    pub fn sort_by_partition(&mut self) {
+        let mut next = vec![0u32; PARTITIONS + 1];
+        for &hash in &self.hashes {
+            next[partition_of(hash) + 1] += 1;
+        }
+        for partition in 0..PARTITIONS {
+            next[partition + 1] += next[partition];
+        }
+        self.partition_starts = next.clone();
+        SORT_SCRATCH.with_borrow_mut(|(rows, hashes, ids)| {
+            rows.clear();
+            rows.resize(self.rows.len(), Row::default());
+            hashes.clear();
+            hashes.resize(self.rows.len(), 0);
+            for (row, &hash) in self.rows.iter().zip(&self.hashes) {
+                let slot = &mut next[partition_of(hash)];
+                rows[*slot as usize] = *row;
+                hashes[*slot as usize] = hash;
+                *slot += 1;
+            }
+            ids.clear();
+            for row in rows.iter_mut() {
+                let start = ids.len() as u32;
+                ids.extend_from_slice(&self.ids[self.stored_id_span(row)]);
+                row.id_start = start;
+            }
+            self.rows.copy_from_slice(rows);
+            self.hashes.copy_from_slice(hashes);
+            self.ids.copy_from_slice(ids);
         });
     }
 
     /// The person id of a row, as bytes (stored from valid UTF-8).
     pub fn id_bytes(&self, row: &Row) -> &[u8] {
+        &self.ids[self.id_span(row)]
+    }
+
+    /// Where a row's id is in `ids`.
+    pub fn id_span(&self, row: &Row) -> std::ops::Range<usize> {
         let start = row.id_start as usize;
-        &self.ids[start..start + row.id_len as usize]
+        if row.id_len != LONG_ID {
+            return start..start + usize::from(row.id_len);
+        }
+        let len = u32::from_le_bytes(self.ids[start..start + 4].try_into().expect("4 bytes"));
+        start + 4..start + 4 + len as usize
+    }
+
+    /// Where a row's id is stored in `ids`, with the length before a long one.
+    pub fn stored_id_span(&self, row: &Row) -> std::ops::Range<usize> {
+        let span = self.id_span(row);
+        row.id_start as usize..span.end
     }
 }
 
@@ -206,6 +294,7 @@ impl PieceOutcome {
     pub fn with_capacity(bytes: usize) -> PieceOutcome {
         let mut outcome = PieceOutcome::default();
         outcome.crossings.rows.reserve(bytes / 32);
+        outcome.crossings.hashes.reserve(bytes / 32);
         outcome.crossings.ids.reserve(bytes / 4);
         outcome
     }

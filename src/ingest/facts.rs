@@ -102,7 +102,7 @@ fn read_file(
 ) -> Result<FactRows> {
     let label = input.label();
     let source = input
-        .open(&ProgressBar::hidden())
+        .source(&ProgressBar::hidden())
         .with_context(|| kind.flag())?;
     let wanted = kind.columns();
     let pieces = read_csv(label, source, b',', ReadLayout::DEFAULT, |header| {

@@ -26,6 +26,7 @@ use crate::day::Day;
 use crate::input::InputPath;
 use columns::{ColumnMap, HeaderLayout};
 use crossings::{CrossingPiece, Crossings, PieceOutcome};
+pub use parallel::Source;
 use parallel::{ParsedPiece, PieceSink};
 use record::Fields;
 use row::{check_row, record_text, RawRecord};
@@ -106,7 +107,7 @@ pub fn read_inputs_with(
             ingested.add(outcome, &mut pieces);
             continue;
         }
-        let source = input.open(&progress)?;
+        let source = input.source(&progress)?;
         for outcome in read_csv_crossings(input.label(), source, options, layout)? {
             ingested.add(outcome, &mut pieces);
         }
@@ -119,7 +120,7 @@ pub fn read_inputs_with(
 /// Reads one CSV source as a whole export (the differential tests' way in).
 pub fn read_csv_source(
     label: &str,
-    source: Box<dyn std::io::Read + Send>,
+    source: Source,
     options: &IngestOptions,
     layout: ReadLayout,
 ) -> Result<Ingested> {
@@ -135,7 +136,7 @@ pub fn read_csv_source(
 /// Reads one CSV source: its pieces' outcomes, in input order, lines placed.
 pub fn read_csv_crossings(
     label: &str,
-    source: Box<dyn std::io::Read + Send>,
+    source: Source,
     options: &IngestOptions,
     layout: ReadLayout,
 ) -> Result<Vec<PieceOutcome>> {
@@ -217,7 +218,7 @@ impl PieceSink for CrossingSink<'_> {
     }
 
     fn finish(self) -> PieceOutcome {
-        self.outcome
+        self.into_outcome()
     }
 }
 
@@ -232,7 +233,10 @@ impl<'o> CrossingSink<'o> {
         }
     }
 
-    pub fn into_outcome(self) -> PieceOutcome {
+    /// The piece's outcome, its rows laid out by partition (sorted now, while the piece
+    /// is still in cache).
+    pub fn into_outcome(mut self) -> PieceOutcome {
+        self.outcome.crossings.sort_by_partition();
         self.outcome
     }
 }
@@ -280,7 +284,7 @@ mod tests {
         };
         read_csv_source(
             "t.csv",
-            Box::new(std::io::Cursor::new(text.to_vec())),
+            Source::Stream(Box::new(std::io::Cursor::new(text.to_vec()))),
             &options,
             layout,
         )
@@ -351,6 +355,29 @@ mod tests {
     }
 
     #[test]
+    fn ids_of_any_length_are_kept_whole() {
+        let long = "L".repeat(70_000);
+        let text = format!(
+            "person_id,nationality,direction,crossed_at\n{long},RUS,entry,2023-03-01\nS,RUS,exit,2023-03-02\n{long}x,RUS,exit,2023-03-03\n"
+        );
+        let out = ingest(text.as_bytes());
+        let mut ids: Vec<Vec<u8>> = out
+            .crossings
+            .pieces
+            .iter()
+            .flat_map(|p| p.rows.iter().map(|r| p.id_bytes(r).to_vec()))
+            .collect();
+        ids.sort();
+        let mut expected = vec![
+            long.clone().into_bytes(),
+            format!("{long}x").into_bytes(),
+            b"S".to_vec(),
+        ];
+        expected.sort();
+        assert_eq!(ids, expected);
+    }
+
+    #[test]
     fn codes_are_ranks_of_sorted_values_whatever_the_row_order() {
         let out = ingest(
             b"person_id,nationality,direction,crossed_at,checkpoint\n\
@@ -365,7 +392,7 @@ mod tests {
             .flat_map(|p| {
                 p.rows
                     .iter()
-                    .map(|r| p.checkpoint_rank[usize::from(r.checkpoint)])
+                    .map(|r| p.checkpoint_rank[r.checkpoint as usize])
             })
             .collect();
         assert_eq!(global, [2, 0, 2, 1]);

@@ -37,8 +37,8 @@ pub struct ReadLayout {
 
 impl ReadLayout {
     pub const DEFAULT: ReadLayout = ReadLayout {
-        piece_bytes: 512 << 10,
-        chunk_bytes: 16 << 20,
+        piece_bytes: 2 << 20,
+        chunk_bytes: 32 << 20,
         headroom: 64 << 10,
     };
 }
@@ -58,12 +58,20 @@ pub struct ParsedPiece<P> {
     pub first_line: u64,
 }
 
+/// Where the bytes of an input come from.
+pub enum Source {
+    /// Read on a reader thread, a chunk at a time (standard input, decompression).
+    Stream(Box<dyn Read + Send>),
+    /// A whole file mapped into memory: one batch, no copy.
+    Mapped(memmap2::Mmap),
+}
+
 /// Reads a CSV input: `header` sees its first record (`None`: the input holds no record)
 /// and returns the factory of sinks for the data records (given the piece's length in
 /// bytes, to size what it holds).
 pub fn read_csv<S, F>(
     label: &str,
-    source: Box<dyn Read + Send>,
+    source: Source,
     delimiter: u8,
     layout: ReadLayout,
     header: impl FnOnce(Option<&Fields>) -> Result<F>,
@@ -72,12 +80,22 @@ where
     S: PieceSink,
     F: Fn(usize) -> S + Sync,
 {
-    let mut chunks = ChunkReader::spawn(source, layout, label);
     let mut batch = Batch::default();
+    let mut chunks = match source {
+        Source::Stream(stream) => Some(ChunkReader::spawn(stream, layout, label)),
+        Source::Mapped(map) => {
+            batch.storage = Storage::Mapped(map);
+            batch.end = batch.storage.len();
+            batch.at_end = true;
+            None
+        }
+    };
     // The header: the first record of the input, after a byte-order mark.
     let mut grow = false;
     let (make_sink, data_start) = loop {
-        chunks.extend(&mut batch, grow)?;
+        if let Some(chunks) = &mut chunks {
+            chunks.extend(&mut batch, grow)?;
+        }
         let bytes = batch.bytes();
         let bom = if bytes.starts_with(b"\xef\xbb\xbf") {
             3
@@ -129,7 +147,10 @@ where
         let grow = carry_from == start;
         batch.keep_from(carry_from);
         start = 0;
-        chunks.extend(&mut batch, grow)?;
+        chunks
+            .as_mut()
+            .expect("only a stream has a next batch")
+            .extend(&mut batch, grow)?;
     }
 }
 
@@ -257,22 +278,44 @@ where
     }
 }
 
-/// The bytes being parsed: a record carried over, then fresh chunks.
+/// The bytes being parsed: a record carried over, then fresh chunks (or a whole file).
 #[derive(Default)]
 struct Batch {
-    buffer: Vec<u8>,
-    /// `buffer[start..end]` is the batch.
+    storage: Storage,
+    /// `storage[start..end]` is the batch.
     start: usize,
     end: usize,
     /// No byte follows the batch.
     at_end: bool,
-    /// `buffer` is one of the reader's chunk buffers (to be handed back).
+    /// `storage` is one of the reader's chunk buffers (to be handed back).
     is_chunk: bool,
+}
+
+#[derive(Default)]
+enum Storage {
+    #[default]
+    Empty,
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl Storage {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Storage::Empty => &[],
+            Storage::Owned(buffer) => buffer,
+            Storage::Mapped(map) => map,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
 }
 
 impl Batch {
     fn bytes(&self) -> &[u8] {
-        &self.buffer[self.start..self.end]
+        &self.storage.as_slice()[self.start..self.end]
     }
 
     /// Drops what was parsed: the batch keeps `bytes()[from..]` only.
@@ -352,8 +395,8 @@ impl ChunkReader {
                 let end = grown.len();
                 (grown, 0, end, false)
             };
-            let spent = std::mem::replace(&mut batch.buffer, buffer);
-            if batch.is_chunk {
+            let spent = std::mem::replace(&mut batch.storage, Storage::Owned(buffer));
+            if let (true, Storage::Owned(spent)) = (batch.is_chunk, spent) {
                 let _ = self.spent.try_send(spent);
             }
             (batch.start, batch.end, batch.is_chunk) = (start, end, is_chunk);

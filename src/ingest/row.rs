@@ -166,7 +166,7 @@ pub fn parse_direction(text: &str) -> Option<bool> {
 
 /// Lower case, `-` and spaces as `_`; empty means `visa_free` (docs/RULES.md).
 pub fn normalize_basis(text: &str) -> Cow<'_, str> {
-    let text = text.trim();
+    let text = trim(text);
     if text.is_empty() {
         return Cow::Borrowed("visa_free");
     }

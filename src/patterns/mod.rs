@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::audit::PersonResult;
+use crate::audit::{PersonResult, Persons};
 use crate::day::{format_day, Day};
 use crate::engine::Violation;
 
@@ -144,7 +144,7 @@ pub struct Tables {
 impl Tables {
     /// `display_id` gives the id as written (pseudonymized or not).
     pub fn build(
-        persons: &[PersonResult],
+        persons: &Persons,
         display_id: &dyn Fn(&str) -> String,
         checkpoints: &[String],
         max_gap: u32,
@@ -157,7 +157,7 @@ impl Tables {
             ..Tables::default()
         };
         let (mut first_day, mut last_day) = (Day::MAX, Day::MIN);
-        for person in persons {
+        for person in persons.iter() {
             let id = display_id(&person.person_id);
             tables
                 .runs

@@ -5,13 +5,17 @@ pub mod parquet;
 pub mod summary;
 
 use std::io::Write;
+use std::sync::OnceLock;
 
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::audit::PersonResult;
-use crate::day::format_day;
+use crate::audit::{PersonResult, Persons};
+use crate::day::DayText;
+use crate::engine::{Finding, ViolationKind};
 use crate::ingest::Rejected;
+use crate::nationality::Nationality;
+use crate::stays::{Anomalies, AnomalyKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
@@ -42,21 +46,22 @@ impl ReportFormat {
 }
 
 /// One report row, in the README's column order (the contract scripts rely on). `None` is an empty CSV cell / JSON null.
+/// Rows borrow or copy everything they show, so writing one allocates nothing.
 #[derive(Serialize)]
 struct ReportRow<'a> {
     person_id: &'a str,
-    nationality: String,
-    violations: String,
-    first_violation_date: Option<String>,
+    nationality: Nationality,
+    violations: &'static str,
+    first_violation_date: Option<DayText>,
     max_days_in_window: u32,
     overstay_days: u32,
     longest_stay_days: u32,
-    longest_stay_entry: Option<String>,
+    longest_stay_entry: Option<DayText>,
     entries_over_limit: u32,
     in_country: bool,
     days_used: Option<u32>,
-    must_leave_by: Option<String>,
-    anomalies: String,
+    must_leave_by: Option<DayText>,
+    anomalies: &'static str,
 }
 
 impl<'a> ReportRow<'a> {
@@ -64,20 +69,53 @@ impl<'a> ReportRow<'a> {
         let f = &person.finding;
         ReportRow {
             person_id: &person.person_id,
-            nationality: person.nationality.to_string(),
-            violations: f.violation_names().join(";"),
-            first_violation_date: f.first_violation.map(format_day),
+            nationality: person.nationality,
+            violations: violations_text(f),
+            first_violation_date: f.first_violation.map(DayText::new),
             max_days_in_window: f.max_days_in_window,
             overstay_days: f.overstay_days,
             longest_stay_days: f.longest_stay_days,
-            longest_stay_entry: f.longest_stay_entry.map(format_day),
+            longest_stay_entry: f.longest_stay_entry.map(DayText::new),
             entries_over_limit: f.entries_over_limit,
             in_country: f.in_country,
             days_used: f.days_used,
-            must_leave_by: f.must_leave_by.map(format_day),
-            anomalies: f.anomalies.names().join(";"),
+            must_leave_by: f.must_leave_by.map(DayText::new),
+            anomalies: anomalies_text(&f.anomalies),
         }
     }
+}
+
+/// The text of every subset of `names` (bit i: `names[i]`), `;`-joined.
+fn joined_subsets(names: &[&str]) -> Vec<String> {
+    (0..1usize << names.len())
+        .map(|set| {
+            let present: Vec<&str> = (0..names.len())
+                .filter(|bit| set & (1 << bit) != 0)
+                .map(|bit| names[bit])
+                .collect();
+            present.join(";")
+        })
+        .collect()
+}
+
+/// A person's violations, `;`-joined in the report's order (each text made once).
+pub fn violations_text(finding: &Finding) -> &'static str {
+    static TEXTS: OnceLock<Vec<String>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| joined_subsets(&ViolationKind::ALL.map(ViolationKind::name)));
+    let set = finding
+        .violation_kinds()
+        .fold(0, |set, kind| set | 1 << kind as usize);
+    &texts[set]
+}
+
+/// A person's anomalies, `;`-joined alphabetically (each text made once).
+pub fn anomalies_text(anomalies: &Anomalies) -> &'static str {
+    static TEXTS: OnceLock<Vec<String>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| joined_subsets(&AnomalyKind::ALL.map(AnomalyKind::name)));
+    let set = anomalies
+        .kinds()
+        .fold(0, |set, kind| set | 1 << kind as usize);
+    &texts[set]
 }
 
 pub const REPORT_COLUMNS: &str = "person_id,nationality,violations,first_violation_date,max_days_in_window,\
@@ -85,15 +123,12 @@ overstay_days,longest_stay_days,longest_stay_entry,entries_over_limit,in_country
 
 /// Writes the flagged persons (or everyone with `all_persons`), in the given order.
 pub fn write_report(
-    persons: &[PersonResult],
+    persons: &Persons,
     all_persons: bool,
     format: ReportFormat,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let selected: Vec<&PersonResult> = persons
-        .iter()
-        .filter(|p| all_persons || p.finding.flagged())
-        .collect();
+    let selected = persons.by_id(|p| all_persons || p.finding.flagged());
     let rows = selected.iter().map(|p| ReportRow::new(p));
     match format {
         ReportFormat::Csv => {

@@ -28,7 +28,7 @@ pub fn write_parquet(persons: &[&PersonResult], out: &mut dyn Write) -> Result<(
             "violations",
             findings
                 .iter()
-                .map(|f| f.violation_names().join(";"))
+                .map(|f| super::violations_text(f).to_string())
                 .collect(),
         ),
         date(
@@ -74,7 +74,7 @@ pub fn write_parquet(persons: &[&PersonResult], out: &mut dyn Write) -> Result<(
             "anomalies",
             findings
                 .iter()
-                .map(|f| f.anomalies.names().join(";"))
+                .map(|f| super::anomalies_text(&f.anomalies).to_string())
                 .collect(),
         ),
     ];

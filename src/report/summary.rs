@@ -95,7 +95,7 @@ pub fn summarize(outcome: &AuditOutcome, settings: RunSettings) -> Summary {
     .map(|name| (name, AnomalyCount::default()))
     .collect();
     let (mut flagged, mut in_country) = (0, 0);
-    for person in &outcome.persons {
+    for person in outcome.persons.iter() {
         let finding = &person.finding;
         flagged += u64::from(finding.flagged());
         in_country += u64::from(finding.in_country);

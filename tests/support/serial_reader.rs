@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use anyhow::{bail, Context, Result};
 use stayaudit::ingest::columns::{required_names, ColumnMap, HeaderLayout};
-use stayaudit::ingest::crossings::Crossings;
+use stayaudit::ingest::crossings::{partition_of, person_hash, Crossings, PARTITIONS};
 use stayaudit::ingest::row::{check_row, record_text};
 use stayaudit::ingest::{Ingested, Rejected};
 
@@ -27,7 +27,8 @@ pub struct RowOut {
     pub checkpoint: String,
 }
 
-/// What reading gave: rows in input order, rejected rows, rows read, first and last day.
+/// What reading gave: rows by partition and in input order within each (the order the
+/// parallel reader lays them out in), rejected rows, rows read, first and last day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadOut {
     pub rows: Vec<RowOut>,
@@ -36,7 +37,7 @@ pub struct ReadOut {
     pub days: (Option<i32>, Option<i32>),
 }
 
-/// The rows the parallel reader kept, in input order (before grouping reorders pieces).
+/// What the parallel reader gave.
 pub fn parallel_out(ingested: &Ingested) -> ReadOut {
     ReadOut {
         rows: rows_of(&ingested.crossings),
@@ -48,18 +49,24 @@ pub fn parallel_out(ingested: &Ingested) -> ReadOut {
 
 fn rows_of(crossings: &Crossings) -> Vec<RowOut> {
     let mut rows = Vec::new();
-    for piece in &crossings.pieces {
-        for row in &piece.rows {
-            rows.push(RowOut {
-                person_id: String::from_utf8(piece.id_bytes(row).to_vec()).unwrap(),
-                instant: row.instant,
-                is_entry: row.is_entry,
-                nationality: row.nationality.to_string(),
-                basis: crossings.bases[piece.basis_rank[usize::from(row.basis)] as usize].clone(),
-                checkpoint: crossings.checkpoints
-                    [piece.checkpoint_rank[usize::from(row.checkpoint)] as usize]
-                    .clone(),
-            });
+    for partition in 0..PARTITIONS {
+        for piece in &crossings.pieces {
+            let (from, to) = (
+                piece.partition_starts[partition] as usize,
+                piece.partition_starts[partition + 1] as usize,
+            );
+            rows.extend(piece.rows[from..to].iter().map(|row| {
+                RowOut {
+                    person_id: String::from_utf8(piece.id_bytes(row).to_vec()).unwrap(),
+                    instant: row.instant,
+                    is_entry: row.is_entry(),
+                    nationality: row.nationality().to_string(),
+                    basis: crossings.bases[piece.basis_rank[row.basis as usize] as usize].clone(),
+                    checkpoint: crossings.checkpoints
+                        [piece.checkpoint_rank[row.checkpoint as usize] as usize]
+                        .clone(),
+                }
+            }));
         }
     }
     rows
@@ -128,6 +135,9 @@ pub fn serial_read(label: &str, input: &[u8], tz: i32, columns: &ColumnMap) -> R
             }),
         }
     }
+    // Rows by partition, in input order within each: as the parallel reader lays them out.
+    out.rows
+        .sort_by_key(|row| partition_of(person_hash(&row.person_id)));
     Ok(out)
 }
 
