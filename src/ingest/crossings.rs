@@ -53,24 +53,44 @@ impl Row {
 }
 
 /// Small repeated strings (bases, checkpoints) stored once per piece, referenced by code.
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub struct Dictionary {
     codes: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
     values: Vec<Box<str>>,
-    /// The code looked up last.
-    last: Option<u32>,
+    /// A direct-mapped cache in front of `codes`, keyed by length and end bytes: an export
+    /// holds few distinct values, so most lookups end here (`NO_CODE`: empty slot).
+    recent: [u32; RECENT_SLOTS],
+}
+
+const RECENT_SLOTS: usize = 64;
+const NO_CODE: u32 = u32::MAX;
+
+impl Default for Dictionary {
+    fn default() -> Dictionary {
+        Dictionary {
+            codes: HashMap::default(),
+            values: Vec::new(),
+            recent: [NO_CODE; RECENT_SLOTS],
+        }
+    }
 }
 
 impl Dictionary {
     pub fn code(&mut self, value: &str) -> u32 {
-        // Rows often repeat the previous row's value (a basis above all).
-        if let Some(last) = self.last {
-            if *self.values[last as usize] == *value {
-                return last;
+        let bytes = value.as_bytes();
+        let slot = match bytes {
+            [] => 0,
+            [first, .., last] => {
+                (usize::from(*first) * 7 + usize::from(*last) * 31 + bytes.len()) % RECENT_SLOTS
             }
+            [only] => usize::from(*only) % RECENT_SLOTS,
+        };
+        let cached = self.recent[slot];
+        if cached != NO_CODE && *self.values[cached as usize] == *value {
+            return cached;
         }
         let code = self.lookup(value);
-        self.last = Some(code);
+        self.recent[slot] = code;
         code
     }
 

@@ -61,14 +61,18 @@ fn offset_from(bytes: &[u8]) -> Option<Result<OffsetSeconds, String>> {
 }
 
 fn digits(bytes: &[u8]) -> Option<u32> {
-    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
+    if bytes.is_empty() {
         return None;
     }
-    Some(
-        bytes
-            .iter()
-            .fold(0, |acc, b| acc * 10 + u32::from(b - b'0')),
-    )
+    // One pass, no early exit: these are 2 or 4 digits on every row of the export.
+    let mut value = 0u32;
+    let mut all_digits = true;
+    for &byte in bytes {
+        let digit = byte.wrapping_sub(b'0');
+        all_digits &= digit < 10;
+        value = value.wrapping_mul(10).wrapping_add(u32::from(digit));
+    }
+    all_digits.then_some(value)
 }
 
 struct Fields {
