@@ -86,6 +86,21 @@ impl InputPath {
         Ok(Source::Stream(self.open(progress)?))
     }
 
+    /// The whole input as bytes (decompressed by extension): a rule file, a key file.
+    pub fn read_all(&self) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.open(&ProgressBar::hidden())?
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {}", self.label()))?;
+        Ok(bytes)
+    }
+
+    /// The whole input as text (UTF-8).
+    pub fn read_text(&self) -> Result<String> {
+        String::from_utf8(self.read_all()?)
+            .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", self.label()))
+    }
+
     /// Size in bytes of a file (not of standard input), for progress.
     pub fn size(&self) -> Option<u64> {
         (!self.is_stdin())

@@ -13,20 +13,22 @@
 //! `audit` runs the pipeline and returns values; `cmd/` holds one module per subcommand.
 //! The rules themselves are data: see `rules::RuleSet`.
 
-pub mod audit;
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod day;
 pub mod engine;
 pub mod exit;
 pub mod frame;
-pub mod generate;
 pub mod ingest;
 pub mod input;
 pub mod nationality;
 pub mod output;
 pub mod patterns;
+pub mod pipeline;
 pub mod pseudonym;
 pub mod report;
 pub mod rules;
 pub mod stays;
+pub mod synthetic;
+pub mod text;

@@ -1,8 +1,10 @@
 use std::process::ExitCode;
 
+use anyhow::Result;
 use clap::Parser;
 
 use stayaudit::cli::Cli;
+use stayaudit::config::{set_up_threads, Config};
 use stayaudit::exit::{is_broken_pipe, Status};
 
 fn main() -> ExitCode {
@@ -10,7 +12,7 @@ fn main() -> ExitCode {
     if let Err(error) = stayaudit::output::exit_cleanly_on_interrupt() {
         eprintln!("stayaudit: warning: {error:#}");
     }
-    match stayaudit::cmd::run(cli) {
+    match run(cli) {
         Ok(status) => status.into(),
         Err(error) if is_broken_pipe(&error) => Status::Success.into(),
         Err(error) => {
@@ -18,4 +20,11 @@ fn main() -> ExitCode {
             Status::Error.into()
         }
     }
+}
+
+/// Everything the user typed is checked before any data is read; threads are set once.
+fn run(cli: Cli) -> Result<Status> {
+    let config = Config::from_cli(cli)?;
+    set_up_threads(config.threads())?;
+    stayaudit::cmd::run(config)
 }

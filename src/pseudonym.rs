@@ -8,6 +8,9 @@ use anyhow::{bail, Context, Result};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::input::InputPath;
+use crate::pipeline::Outcome;
+
 /// Shortest key accepted: 16 bytes (128 bits) of secret.
 const MIN_KEY_BYTES: usize = 16;
 
@@ -17,8 +20,10 @@ pub struct Pseudonymizer {
 
 impl Pseudonymizer {
     /// The key is the file's content, less one trailing newline.
-    pub fn from_key_file(path: &str) -> Result<Pseudonymizer> {
-        let mut key = std::fs::read(path)
+    pub fn from_key_file(file: &InputPath) -> Result<Pseudonymizer> {
+        let path = &file.path;
+        let mut key = file
+            .read_all()
             .with_context(|| format!("--pseudonymize-key-file: cannot read {path}"))?;
         if key.ends_with(b"\n") {
             key.pop();
@@ -35,6 +40,18 @@ impl Pseudonymizer {
     pub fn from_key(key: &[u8]) -> Pseudonymizer {
         Pseudonymizer {
             mac: Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length"),
+        }
+    }
+
+    /// Replaces every person identifier in what a run will write: persons (reports sort
+    /// by the identifier they show) and rejected rows, which lose their raw text (it may
+    /// hold an identifier).
+    pub fn apply(&self, outcome: &mut Outcome) {
+        for person in outcome.persons.iter_mut() {
+            person.person_id = self.pseudonym(&person.person_id);
+        }
+        for rejected in &mut outcome.rejected {
+            rejected.record = "(withheld: pseudonymized run)".to_string();
         }
     }
 

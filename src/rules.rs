@@ -6,9 +6,9 @@
 //! built in; `--rules FILE.toml` loads another in the same TOML form that
 //! `stayaudit rules NAME` prints.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -103,23 +103,6 @@ impl RuleSet {
         }
     }
 
-    /// A built-in name, or else a path to a TOML rule file.
-    pub fn resolve(name_or_path: &str) -> Result<RuleSet> {
-        if let Some(rules) = RuleSet::builtin(name_or_path) {
-            return Ok(rules);
-        }
-        let path = Path::new(name_or_path);
-        if !path.exists() {
-            bail!(
-                "--rules '{name_or_path}' is neither a built-in rule set ({}) nor an existing file",
-                RuleSet::builtin_names().join(", ")
-            );
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read rule file {}", path.display()))?;
-        RuleSet::from_toml(&text).with_context(|| format!("invalid rule file {}", path.display()))
-    }
-
     /// The continuous limit in days for a nationality, `None` when the set has none.
     pub fn continuous_limit(&self, nationality: &str) -> Option<u32> {
         self.continuous.as_ref().map(|limits| {
@@ -131,7 +114,7 @@ impl RuleSet {
         })
     }
 
-    /// Whether an entry basis (already normalized, see `ingest::normalize_basis`) is exempt.
+    /// Whether an entry basis (already normalized, see [`normalize_basis`]) is exempt.
     pub fn is_exempt_basis(&self, basis: &str) -> bool {
         !self.counted_bases.iter().any(|counted| counted == basis)
     }
@@ -211,11 +194,37 @@ impl RuleSet {
             counted_bases: file
                 .counted_bases
                 .iter()
-                .map(|b| crate::ingest::row::normalize_basis(b).into_owned())
+                .map(|b| normalize_basis(b).into_owned())
                 .collect(),
             entry_ban_years: file.entry_ban_years,
         })
     }
+}
+
+/// A basis as the rules compare it: lower case, `-` and spaces as `_`; empty means
+/// `visa_free` (docs/RULES.md). Borrowed when already in that form (most rows).
+pub fn normalize_basis(text: &str) -> Cow<'_, str> {
+    let text = crate::text::trim(text);
+    if text.is_empty() {
+        return Cow::Borrowed("visa_free");
+    }
+    if !text
+        .bytes()
+        .any(|b| b == b'-' || b == b' ' || b.is_ascii_uppercase())
+    {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c == '-' || c == ' ' {
+                    '_'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// The TOML shape of a rule set.
@@ -274,6 +283,14 @@ mod tests {
                 .continuous_limit("RUS"),
             None
         );
+    }
+
+    #[test]
+    fn basis_defaults_to_visa_free() {
+        assert_eq!(normalize_basis(""), "visa_free");
+        assert_eq!(normalize_basis(" Visa-Free "), "visa_free");
+        assert_eq!(normalize_basis("Residence Permit"), "residence_permit");
+        assert!(matches!(normalize_basis("visa"), Cow::Borrowed("visa")));
     }
 
     #[test]

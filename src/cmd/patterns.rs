@@ -6,33 +6,30 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::audit;
-use crate::cli::PatternsArgs;
+use crate::config::PatternsConfig;
 use crate::day::format_day;
 use crate::exit::Status;
 use crate::output::write_output;
 use crate::patterns::{html, Tables, VisaRun};
+use crate::pipeline;
 use crate::pseudonym::Pseudonymizer;
 
-pub fn run(args: PatternsArgs) -> Result<Status> {
-    let options = super::audit_options(&args.run, true, !args.quiet)?;
+pub fn run(args: PatternsConfig) -> Result<Status> {
+    let options = args.run.pipeline(args.as_of, None, !args.quiet, true)?;
     let pseudonymizer = args
-        .pseudonymize_key_file
-        .as_deref()
+        .pseudonymize_key
+        .as_ref()
         .map(Pseudonymizer::from_key_file)
         .transpose()?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out))?;
 
-    let outcome = audit::run(&options)?;
-    let display_id = |id: &str| {
-        pseudonymizer
-            .as_ref()
-            .map_or_else(|| id.to_string(), |p| p.pseudonym(id))
-    };
+    let mut outcome = pipeline::run(&options)?;
+    if let Some(pseudonymizer) = &pseudonymizer {
+        pseudonymizer.apply(&mut outcome);
+    }
     let tables = Tables::build(
         &outcome.persons,
-        &display_id,
         &outcome.checkpoints,
         args.max_gap,
         options.rules.effective_from,

@@ -4,15 +4,20 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use crate::cli::RulesArgs;
+use crate::config::RulesConfig;
 use crate::exit::Status;
 use crate::output::write_output;
 use crate::rules::RuleSet;
 
-pub fn run(args: RulesArgs) -> Result<Status> {
+pub fn run(config: RulesConfig) -> Result<Status> {
+    let rules = config
+        .rules
+        .as_ref()
+        .map(|source| source.load())
+        .transpose()?;
     write_output(None, |out: &mut dyn Write| {
-        match &args.name {
-            Some(name) => out.write_all(RuleSet::resolve(name)?.to_toml().as_bytes())?,
+        match &rules {
+            Some(rules) => out.write_all(rules.to_toml().as_bytes())?,
             None => {
                 for name in RuleSet::builtin_names() {
                     let rules = RuleSet::builtin(name).expect("listed");

@@ -16,8 +16,16 @@ use super::row::{record_text, RawRecord};
 use super::timestamp::{parse_timestamp, OffsetSeconds};
 use super::{header_names, Rejected};
 use crate::day::Day;
-use crate::engine::PersonFacts;
 use crate::input::InputPath;
+
+/// Facts about a person from outside the crossing export.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersonFacts {
+    /// Days covered by a valid temporary residence permit, as `[from, to]` intervals.
+    pub permits: Vec<(Day, Day)>,
+    /// Days of expulsion decisions.
+    pub expulsions: Vec<Day>,
+}
 
 /// Where the rows of one side file went: `rows_read = rows_used + rows_rejected`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -4,6 +4,9 @@
 
 use std::borrow::Cow;
 
+use crate::rules::normalize_basis;
+use crate::text::trim;
+
 use super::columns::{Field, HeaderLayout};
 use super::timestamp::{parse_timestamp, OffsetSeconds, Timestamp};
 use crate::nationality::Nationality;
@@ -141,17 +144,6 @@ pub fn check_row<'a>(
     })
 }
 
-/// `str::trim`, with a shortcut for text that begins and ends with ASCII non-space.
-pub fn trim(text: &str) -> &str {
-    let plain = |byte: u8| byte.is_ascii() && byte != b' ' && !(0x09..=0x0d).contains(&byte);
-    match text.as_bytes() {
-        [] => text,
-        [first, .., last] if plain(*first) && plain(*last) => text,
-        [only] if plain(*only) => text,
-        _ => text.trim(),
-    }
-}
-
 /// `entry`/`in` -> true, `exit`/`out` -> false, any case.
 pub fn parse_direction(text: &str) -> Option<bool> {
     let is = |word: &str| text.eq_ignore_ascii_case(word);
@@ -162,31 +154,6 @@ pub fn parse_direction(text: &str) -> Option<bool> {
     } else {
         None
     }
-}
-
-/// Lower case, `-` and spaces as `_`; empty means `visa_free` (docs/RULES.md).
-pub fn normalize_basis(text: &str) -> Cow<'_, str> {
-    let text = trim(text);
-    if text.is_empty() {
-        return Cow::Borrowed("visa_free");
-    }
-    if !text
-        .bytes()
-        .any(|b| b == b'-' || b == b' ' || b.is_ascii_uppercase())
-    {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if c == '-' || c == ' ' {
-                    '_'
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect(),
-    )
 }
 
 const MAX_SHOWN: usize = 200;
@@ -206,32 +173,6 @@ pub fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn basis_defaults_to_visa_free() {
-        assert_eq!(normalize_basis(""), "visa_free");
-        assert_eq!(normalize_basis(" Visa-Free "), "visa_free");
-        assert_eq!(normalize_basis("Residence Permit"), "residence_permit");
-        assert!(matches!(normalize_basis("visa"), Cow::Borrowed("visa")));
-    }
-
-    #[test]
-    fn trim_is_str_trim() {
-        for text in [
-            "",
-            " ",
-            "a",
-            " a",
-            "a ",
-            "\u{a0}a",
-            "a\u{3000}",
-            "\ta\r",
-            "a b",
-            "\u{1c}",
-        ] {
-            assert_eq!(trim(text), text.trim(), "{text:?}");
-        }
-    }
 
     #[test]
     fn directions_in_any_case() {

@@ -88,7 +88,7 @@ struct Fields {
 
 /// Parses one `crossed_at` value. Timestamps without an offset are local to `tz`.
 pub fn parse_timestamp(text: &str, tz: OffsetSeconds) -> Result<Timestamp, String> {
-    let trimmed = crate::ingest::row::trim(text);
+    let trimmed = crate::text::trim(text);
     if trimmed.is_empty() {
         return Err("empty".into());
     }

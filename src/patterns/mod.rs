@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::audit::{PersonResult, Persons};
 use crate::day::{format_day, Day};
 use crate::engine::Violation;
+use crate::pipeline::{PersonResult, Persons};
 
 /// One visa run, a row of `visa_runs.csv`.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -142,10 +142,8 @@ pub struct Tables {
 }
 
 impl Tables {
-    /// `display_id` gives the id as written (pseudonymized or not).
     pub fn build(
         persons: &Persons,
-        display_id: &dyn Fn(&str) -> String,
         checkpoints: &[String],
         max_gap: u32,
         effective_from: Option<Day>,
@@ -158,10 +156,13 @@ impl Tables {
         };
         let (mut first_day, mut last_day) = (Day::MAX, Day::MIN);
         for person in persons.iter() {
-            let id = display_id(&person.person_id);
-            tables
-                .runs
-                .extend(visa_runs(person, &id, checkpoints, max_gap, effective_from));
+            tables.runs.extend(visa_runs(
+                person,
+                &person.person_id,
+                checkpoints,
+                max_gap,
+                effective_from,
+            ));
             let mut visa_free = false;
             for stay in person.stays.iter().filter(|s| !s.exempt) {
                 visa_free = true;

@@ -1,6 +1,7 @@
 //! Report outputs: the per-person report (CSV or JSON lines), the rejects file and the
 //! run summary. Each takes values and a writer; `output` decides where the bytes go.
 
+pub mod check;
 pub mod parquet;
 pub mod summary;
 
@@ -10,11 +11,11 @@ use std::sync::OnceLock;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::audit::{PersonResult, Persons};
 use crate::day::DayText;
 use crate::engine::{Finding, ViolationKind};
 use crate::ingest::Rejected;
 use crate::nationality::Nationality;
+use crate::pipeline::{PersonResult, Persons};
 use crate::stays::{Anomalies, AnomalyKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

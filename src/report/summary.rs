@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::audit::{AuditOutcome, RowAccounting, StageSeconds};
 use crate::day::format_day;
 use crate::ingest::facts::FactRows;
+use crate::pipeline::{Outcome, PipelineConfig, RowAccounting, StageSeconds};
 
 #[derive(Serialize)]
 pub struct Summary {
@@ -60,7 +60,7 @@ pub struct RunSettings {
 }
 
 impl RunSettings {
-    pub fn of(options: &crate::audit::AuditOptions, tz: &str) -> RunSettings {
+    pub fn of(options: &PipelineConfig, tz: &str) -> RunSettings {
         RunSettings {
             inputs: options
                 .inputs
@@ -75,7 +75,7 @@ impl RunSettings {
     }
 }
 
-pub fn summarize(outcome: &AuditOutcome, settings: RunSettings) -> Summary {
+pub fn summarize(outcome: &Outcome, settings: RunSettings) -> Summary {
     let mut violations: BTreeMap<&'static str, u64> = [
         "cumulative",
         "continuous",

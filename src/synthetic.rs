@@ -41,7 +41,7 @@ impl Random {
     }
 }
 
-pub struct GenerateOptions {
+pub struct Population {
     pub persons: u64,
     pub seed: u64,
     /// Probability per row of each kind of noise: duplicate, lost, malformed.
@@ -75,7 +75,7 @@ struct Row {
 }
 
 /// Writes the export. Rows are held in memory to be sorted by time (about 40 bytes each).
-pub fn generate(options: &GenerateOptions, out: &mut dyn Write) -> Result<u64> {
+pub fn generate(options: &Population, out: &mut dyn Write) -> Result<u64> {
     let mut random = Random::new(options.seed);
     let first = days_from_civil(2022, 1, 1);
     let last = days_from_civil(2024, 6, 30);
@@ -287,7 +287,7 @@ mod tests {
     fn bytes(persons: u64, seed: u64, noise: f64) -> Vec<u8> {
         let mut out = Vec::new();
         generate(
-            &GenerateOptions {
+            &Population {
                 persons,
                 seed,
                 noise,

@@ -1,8 +1,10 @@
-//! The audit pipeline: inputs -> ingest -> frame -> stays -> engine, returning values.
+//! The pipeline every command runs: inputs -> ingest -> frame -> stays -> engine,
+//! returning values (`audit` over everyone, `patterns` keeping the stays, `check` for one
+//! person).
 //!
-//! No output is written here: `cmd::audit` decides where results go. Persons are
-//! evaluated in parallel with rayon; each worker returns its person's result and the
-//! results are collected in person_id order, so the output does not depend on threads.
+//! No output is written here: the commands decide where results go. Persons are
+//! evaluated in parallel, one hash partition per task; what a worker returns depends on
+//! the input alone, so the results do not depend on the thread count.
 
 use std::time::Instant;
 
@@ -10,17 +12,20 @@ use anyhow::Result;
 use rayon::prelude::*;
 
 use crate::day::Day;
-use crate::engine::{evaluate, EngineContext, Finding, PersonFacts};
+use crate::engine::{evaluate, EngineContext, Finding};
 use crate::frame::{group, Scratch};
-use crate::ingest::facts::{read_facts, FactRows};
+use crate::ingest::facts::{read_facts, FactRows, Facts, PersonFacts};
 use crate::ingest::{read_inputs, IngestOptions, Rejected};
 use crate::input::InputPath;
 use crate::nationality::Nationality;
 use crate::rules::{GrandfatherPolicy, RuleSet};
 use crate::stays::{build_history, Gaps, Stay, StayContext};
 
-pub struct AuditOptions {
+/// What the pipeline reads and how it judges it.
+pub struct PipelineConfig {
+    /// Crossing exports, read as one.
     pub inputs: Vec<InputPath>,
+    /// Time zone, column names, progress, and whether only one person's rows are kept.
     pub ingest: IngestOptions,
     pub rules: RuleSet,
     pub grandfather: GrandfatherPolicy,
@@ -31,7 +36,7 @@ pub struct AuditOptions {
     pub permits: Option<InputPath>,
     /// Expulsion decisions file (`person_id, decided_on`).
     pub expulsions: Option<InputPath>,
-    /// Keep every person's stays in the outcome (`patterns` needs them; `audit` does not).
+    /// Keep every person's stays in the outcome (`patterns` and `check` need them).
     pub keep_stays: bool,
 }
 
@@ -40,7 +45,7 @@ pub struct PersonResult {
     pub person_id: String,
     pub nationality: Nationality,
     pub finding: Finding,
-    /// The person's stays, kept only when `AuditOptions::keep_stays` asks for them.
+    /// The person's stays, kept only when `PipelineConfig::keep_stays` asks for them.
     pub stays: Vec<Stay>,
 }
 
@@ -68,7 +73,7 @@ pub struct StageSeconds {
     pub evaluate: f64,
 }
 
-pub struct AuditOutcome {
+pub struct Outcome {
     /// Every person with at least one used row.
     pub persons: Persons,
     /// Rejected rows: crossings first, then permits, then expulsions, each in file order.
@@ -81,8 +86,21 @@ pub struct AuditOutcome {
     pub as_of: Option<Day>,
     pub stays: u64,
     pub seconds: StageSeconds,
-    /// Checkpoint names by code (for stays kept with `keep_stays`).
+    /// Checkpoint and basis names by code (for stays kept with `keep_stays`).
     pub checkpoints: Vec<String>,
+    pub bases: Vec<String>,
+    /// Earliest and latest local day of any valid crossing row (`None`: no valid row).
+    pub first_day: Option<Day>,
+    pub last_day: Option<Day>,
+    /// Permits and expulsions by person.
+    pub facts: Facts,
+}
+
+impl Outcome {
+    /// The facts known about one person (none when the side files say nothing of them).
+    pub fn facts_of(&self, person_id: &str) -> &PersonFacts {
+        self.facts.for_person(person_id).unwrap_or(&NO_FACTS)
+    }
 }
 
 static NO_FACTS: PersonFacts = PersonFacts {
@@ -90,28 +108,28 @@ static NO_FACTS: PersonFacts = PersonFacts {
     expulsions: Vec::new(),
 };
 
-pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
+pub fn run(options: &PipelineConfig) -> Result<Outcome> {
     let clock = Instant::now();
     let ingested = read_inputs(&options.inputs, &options.ingest)?;
-    let facts = read_facts(
+    let mut facts = read_facts(
         options.permits.as_ref(),
         options.expulsions.as_ref(),
         options.ingest.tz,
-        None,
+        options.ingest.only_person.as_deref(),
     )?;
-    let mut rejected = ingested.rejected;
-    rejected.extend(facts.rejected.iter().cloned());
-    let read_seconds = clock.elapsed().as_secs_f64();
     let mut accounting = RowAccounting {
         rows_read: ingested.rows_read,
-        rows_rejected: rejected.len() as u64 - facts.rejected.len() as u64,
+        rows_rejected: ingested.rejected.len() as u64,
         ..RowAccounting::default()
     };
+    let mut rejected = ingested.rejected;
+    rejected.append(&mut facts.rejected);
+    let read_seconds = clock.elapsed().as_secs_f64();
     let as_of = options.as_of.or(ingested.last_day);
     let crossings = ingested.crossings;
     let (Some(as_of), Some(first_input_day)) = (as_of, ingested.first_day) else {
         // Nothing valid to audit: every row was rejected (or there were none).
-        return Ok(AuditOutcome {
+        return Ok(Outcome {
             persons: Persons::default(),
             rejected,
             accounting,
@@ -120,6 +138,10 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
             as_of,
             stays: 0,
             checkpoints: crossings.checkpoints,
+            bases: crossings.bases,
+            first_day: ingested.first_day,
+            last_day: ingested.last_day,
+            facts,
             seconds: StageSeconds {
                 read: read_seconds,
                 ..StageSeconds::default()
@@ -185,8 +207,8 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
         .sum();
     accounting.rows_used = valid_rows - accounting.after_as_of - accounting.duplicates;
     let stays = persons.iter().map(|p| u64::from(p.finding.stays)).sum();
-    let checkpoints = grouped.into_crossings().checkpoints;
-    Ok(AuditOutcome {
+    let crossings = grouped.into_crossings();
+    Ok(Outcome {
         persons,
         rejected,
         accounting,
@@ -194,7 +216,11 @@ pub fn run(options: &AuditOptions) -> Result<AuditOutcome> {
         expulsion_rows: facts.expulsions,
         as_of: Some(as_of),
         stays,
-        checkpoints,
+        checkpoints: crossings.checkpoints,
+        bases: crossings.bases,
+        first_day: ingested.first_day,
+        last_day: ingested.last_day,
+        facts,
         seconds: StageSeconds {
             read: read_seconds,
             group: group_seconds,

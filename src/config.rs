@@ -1,0 +1,333 @@
+//! The validated configuration of each subcommand, built from what the user typed
+//! (`cli`) before anything is read: every value is checked and typed here, once, and the
+//! commands take these values and nothing else. Building a configuration does no I/O;
+//! a rule file is only named here and read when the run starts.
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::{
+    AuditArgs, CheckArgs, Cli, Command, GenerateArgs, PatternsArgs, RuleArgs, RulesArgs,
+};
+use crate::day::{parse_day, Day};
+use crate::ingest::columns::ColumnMap;
+use crate::ingest::timestamp::{parse_offset, OffsetSeconds};
+use crate::ingest::IngestOptions;
+use crate::input::InputPath;
+use crate::pipeline::PipelineConfig;
+use crate::report::ReportFormat;
+use crate::rules::{GrandfatherPolicy, RuleSet};
+use crate::stays::Gaps;
+
+/// One subcommand's configuration.
+pub enum Config {
+    Audit(AuditConfig),
+    Check(CheckConfig),
+    Patterns(PatternsConfig),
+    Rules(RulesConfig),
+    Generate(GenerateConfig),
+}
+
+impl Config {
+    pub fn from_cli(cli: Cli) -> Result<Config> {
+        Ok(match cli.command {
+            Command::Audit(args) => Config::Audit(AuditConfig::new(args)?),
+            Command::Check(args) => Config::Check(CheckConfig::new(args)?),
+            Command::Patterns(args) => Config::Patterns(PatternsConfig::new(args)?),
+            Command::Rules(args) => Config::Rules(RulesConfig::new(args)),
+            Command::Generate(args) => Config::Generate(GenerateConfig::new(args)?),
+        })
+    }
+
+    /// Worker threads asked for (`None`: all cores).
+    pub fn threads(&self) -> Option<usize> {
+        match self {
+            Config::Audit(config) => config.threads,
+            Config::Patterns(config) => config.threads,
+            Config::Check(_) | Config::Rules(_) | Config::Generate(_) => None,
+        }
+    }
+}
+
+/// Where the rule set comes from.
+#[derive(Clone, Debug)]
+pub enum RulesSource {
+    Builtin(RuleSet),
+    /// A TOML rule file, read when the run starts.
+    File(InputPath),
+}
+
+impl RulesSource {
+    /// A built-in name, or else a rule file's path.
+    pub fn new(name_or_path: &str) -> RulesSource {
+        match RuleSet::builtin(name_or_path) {
+            Some(rules) => RulesSource::Builtin(rules),
+            None => RulesSource::File(InputPath::new(name_or_path)),
+        }
+    }
+
+    /// The rule set (a rule file is read and checked now).
+    pub fn load(&self) -> Result<RuleSet> {
+        match self {
+            RulesSource::Builtin(rules) => Ok(rules.clone()),
+            RulesSource::File(path) => {
+                let text = path.read_text().with_context(|| {
+                    format!(
+                        "--rules '{}' is neither a built-in rule set ({}) nor a readable rule file",
+                        path.path,
+                        RuleSet::builtin_names().join(", ")
+                    )
+                })?;
+                RuleSet::from_toml(&text)
+                    .with_context(|| format!("invalid rule file {}", path.path))
+            }
+        }
+    }
+}
+
+/// What a run reads and how it judges it: shared by `audit`, `patterns` and `check`.
+pub struct RunConfig {
+    /// Crossing exports, read as one (`-` is standard input).
+    pub inputs: Vec<InputPath>,
+    pub rules: RulesSource,
+    /// How stays begun before the effective date are treated (`None`: the rule set's own).
+    pub grandfather: Option<GrandfatherPolicy>,
+    /// How lost entries and exits are filled in.
+    pub gaps: Gaps,
+    /// The border's local time.
+    pub tz: OffsetSeconds,
+    /// `--tz` as typed, echoed in the summary.
+    pub tz_text: String,
+    /// Header names for the fields (`--col`).
+    pub columns: ColumnMap,
+    /// Residence permits (`--permits`).
+    pub permits: Option<InputPath>,
+    /// Expulsion decisions (`--expulsions`).
+    pub expulsions: Option<InputPath>,
+}
+
+impl RunConfig {
+    fn new(inputs: &[String], args: &RuleArgs) -> Result<RunConfig> {
+        let tz = parse_offset(&args.tz).map_err(|reason| anyhow::anyhow!("--tz: {reason}"))?;
+        Ok(RunConfig {
+            inputs: inputs.iter().map(InputPath::new).collect(),
+            rules: RulesSource::new(&args.rule_set),
+            grandfather: args.grandfather,
+            gaps: args.gaps,
+            tz,
+            tz_text: args.tz.trim().to_string(),
+            columns: ColumnMap::from_args(&args.columns)?,
+            permits: args.facts.permits.as_deref().map(InputPath::new),
+            expulsions: args.facts.expulsions.as_deref().map(InputPath::new),
+        })
+    }
+
+    /// The pipeline's settings for a run on `as_of` (`None`: the data's last day), for
+    /// every person or only `only_person`. Reads the rule file, if there is one.
+    pub fn pipeline(
+        &self,
+        as_of: Option<Day>,
+        only_person: Option<&str>,
+        show_progress: bool,
+        keep_stays: bool,
+    ) -> Result<PipelineConfig> {
+        let rules = self.rules.load()?;
+        if self.expulsions.is_some() && rules.entry_ban_years.is_none() {
+            bail!(
+                "--expulsions: rule set {} has no entry ban (entry_ban_years)",
+                rules.name
+            );
+        }
+        Ok(PipelineConfig {
+            inputs: self.inputs.clone(),
+            ingest: IngestOptions {
+                tz: self.tz,
+                columns: self.columns.clone(),
+                only_person: only_person.map(str::to_string),
+                show_progress,
+            },
+            grandfather: self.grandfather.unwrap_or(rules.grandfather),
+            rules,
+            gaps: self.gaps,
+            as_of,
+            permits: self.permits.clone(),
+            expulsions: self.expulsions.clone(),
+            keep_stays,
+        })
+    }
+}
+
+fn optional_day(text: Option<&str>, flag: &str) -> Result<Option<Day>> {
+    text.map(parse_day).transpose().context(flag.to_string())
+}
+
+fn threads(threads: Option<usize>) -> Result<Option<usize>> {
+    if threads == Some(0) {
+        bail!("--threads must be at least 1");
+    }
+    Ok(threads)
+}
+
+/// `stayaudit audit`.
+pub struct AuditConfig {
+    pub run: RunConfig,
+    /// The audit date (`None`: the data's last day).
+    pub as_of: Option<Day>,
+    /// Worker threads (`None`: all cores).
+    pub threads: Option<usize>,
+    /// The report's file (`None`: standard output).
+    pub out: Option<String>,
+    pub format: ReportFormat,
+    /// A row for every person, not only the flagged.
+    pub all_persons: bool,
+    /// The rejected rows' file.
+    pub rejects: Option<String>,
+    /// The run summary's file (JSON).
+    pub summary: Option<String>,
+    /// Any rejected row fails the run.
+    pub strict: bool,
+    /// Exit 1 when anyone is flagged.
+    pub fail_on_flagged: bool,
+    /// The key file of pseudonymized outputs.
+    pub pseudonymize_key: Option<InputPath>,
+    /// No summary on stderr, no progress bar.
+    pub quiet: bool,
+}
+
+impl AuditConfig {
+    fn new(args: AuditArgs) -> Result<AuditConfig> {
+        Ok(AuditConfig {
+            run: RunConfig::new(&args.run.inputs, &args.run.rules)?,
+            as_of: optional_day(args.run.as_of.as_deref(), "--as-of")?,
+            threads: threads(args.run.threads)?,
+            format: ReportFormat::choose(args.format, args.out.as_deref())?,
+            out: args.out,
+            all_persons: args.all_persons,
+            rejects: args.rejects,
+            summary: args.summary,
+            strict: args.strict,
+            fail_on_flagged: args.fail_on_flagged,
+            pseudonymize_key: args.pseudonymize_key_file.map(InputPath::new),
+            quiet: args.quiet,
+        })
+    }
+}
+
+/// `stayaudit patterns`.
+pub struct PatternsConfig {
+    pub run: RunConfig,
+    /// The audit date (`None`: the data's last day).
+    pub as_of: Option<Day>,
+    /// Worker threads (`None`: all cores).
+    pub threads: Option<usize>,
+    /// The folder for the tables and report.html.
+    pub out: String,
+    /// Longest time outside, in days, for an exit and re-entry to be a visa run.
+    pub max_gap: u32,
+    /// The key file of pseudonymized outputs.
+    pub pseudonymize_key: Option<InputPath>,
+    /// No summary on stderr, no progress bar.
+    pub quiet: bool,
+}
+
+impl PatternsConfig {
+    fn new(args: PatternsArgs) -> Result<PatternsConfig> {
+        Ok(PatternsConfig {
+            run: RunConfig::new(&args.run.inputs, &args.run.rules)?,
+            as_of: optional_day(args.run.as_of.as_deref(), "--as-of")?,
+            threads: threads(args.run.threads)?,
+            out: args.out,
+            max_gap: args.max_gap,
+            pseudonymize_key: args.pseudonymize_key_file.map(InputPath::new),
+            quiet: args.quiet,
+        })
+    }
+}
+
+/// `stayaudit check`.
+pub struct CheckConfig {
+    pub run: RunConfig,
+    /// The person to check.
+    pub person: String,
+    /// The day to check (`None`: the data's last day).
+    pub on: Option<Day>,
+    /// Planning: the day the person would enter.
+    pub enter: Option<Day>,
+    /// Planning, with `enter`: the length of the trip.
+    pub days: Option<u32>,
+    /// Planning: the length of stay to find the earliest entry for.
+    pub earliest: Option<u32>,
+    /// One JSON object instead of text.
+    pub json: bool,
+}
+
+impl CheckConfig {
+    fn new(args: CheckArgs) -> Result<CheckConfig> {
+        let enter = optional_day(args.enter.as_deref(), "--enter")?;
+        if args.days.is_some() && enter.is_none() {
+            bail!("--days needs --enter DATE (the day the trip would start)");
+        }
+        Ok(CheckConfig {
+            run: RunConfig::new(&args.inputs, &args.rules)?,
+            person: args.person,
+            on: optional_day(args.on.as_deref(), "--on")?,
+            enter,
+            days: args.days,
+            earliest: args.earliest,
+            json: args.json,
+        })
+    }
+}
+
+/// `stayaudit rules`.
+pub struct RulesConfig {
+    /// A rule set to print (`None`: list the built-in ones).
+    pub rules: Option<RulesSource>,
+}
+
+impl RulesConfig {
+    fn new(args: RulesArgs) -> RulesConfig {
+        RulesConfig {
+            rules: args.name.as_deref().map(RulesSource::new),
+        }
+    }
+}
+
+/// `stayaudit generate`.
+pub struct GenerateConfig {
+    /// Number of travellers.
+    pub persons: u64,
+    /// The same seed and persons give the same bytes.
+    pub seed: u64,
+    /// Where to write (`None`: standard output).
+    pub out: Option<String>,
+    /// Probability per row of each kind of noise.
+    pub noise: f64,
+}
+
+impl GenerateConfig {
+    fn new(args: GenerateArgs) -> Result<GenerateConfig> {
+        if !(0.0..=0.5).contains(&args.noise) {
+            bail!("--noise {} must be between 0 and 0.5", args.noise);
+        }
+        Ok(GenerateConfig {
+            persons: args.persons,
+            seed: args.seed,
+            out: args.out,
+            noise: args.noise,
+        })
+    }
+}
+
+/// Sizes both worker pools once, before any work: rayon's (persons, pieces) and polars'.
+pub fn set_up_threads(threads: Option<usize>) -> Result<()> {
+    let Some(threads) = threads else {
+        return Ok(());
+    };
+    // polars reads this once, when its pool is first used: nothing has touched it yet.
+    std::env::set_var("POLARS_MAX_THREADS", threads.to_string());
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .context("--threads: cannot start the worker pool")?;
+    Ok(())
+}
