@@ -1,5 +1,5 @@
-//! The command line as the user typed it (clap). Checked and turned into real options by
-//! each subcommand in `cmd/` before any data is read.
+//! The command line as the user typed it (clap), barely checked: `config` turns it into
+//! one validated configuration per subcommand before any data is read.
 
 use clap::{Args, Parser, Subcommand};
 

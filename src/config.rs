@@ -70,11 +70,18 @@ impl RulesSource {
         match self {
             RulesSource::Builtin(rules) => Ok(rules.clone()),
             RulesSource::File(path) => {
-                let text = path.read_text().with_context(|| {
-                    format!(
-                        "--rules '{}' is neither a built-in rule set ({}) nor a readable rule file",
+                if !path.is_stdin() && !std::path::Path::new(&path.path).exists() {
+                    bail!(
+                        "--rules '{}' is neither a built-in rule set ({}) nor an existing file",
                         path.path,
                         RuleSet::builtin_names().join(", ")
+                    );
+                }
+                let text = path.read_text().map_err(|error| {
+                    anyhow::anyhow!(
+                        "cannot read rule file {}: {}",
+                        path.path,
+                        error.root_cause()
                     )
                 })?;
                 RuleSet::from_toml(&text)

@@ -43,12 +43,17 @@ impl InputPath {
             && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
     }
 
+    /// The file itself (not standard input), for readers that seek (Parquet).
+    pub fn file(&self) -> Result<File> {
+        File::open(&self.path).with_context(|| format!("cannot open {}", self.path))
+    }
+
     /// Opens the input, decompressing by extension; `progress` counts its raw bytes.
     pub fn open(&self, progress: &ProgressBar) -> Result<Box<dyn Read + Send>> {
         let raw: Box<dyn Read + Send> = if self.is_stdin() {
             Box::new(io::stdin())
         } else {
-            Box::new(File::open(&self.path).with_context(|| format!("cannot open {}", self.path))?)
+            Box::new(self.file()?)
         };
         let raw = BufReader::with_capacity(1 << 20, progress.wrap_read(raw));
         Ok(if self.has_extension(".gz") {
@@ -71,8 +76,7 @@ impl InputPath {
             && !self.has_extension(".zst")
             && !self.has_extension(".zstd");
         if plain {
-            let file =
-                File::open(&self.path).with_context(|| format!("cannot open {}", self.path))?;
+            let file = self.file()?;
             if file.metadata().is_ok_and(|m| m.is_file()) {
                 // SAFETY: the map is only read. Were another program to truncate the file
                 // while it is mapped, reading the lost pages would end the process with

@@ -3,14 +3,15 @@
 //! Data flows one way (each stage a module, nothing reaches back):
 //!
 //! ```text
-//! ingest  (CSV -> validated columns + rejects)
-//!   -> frame   (polars: cut at as_of, sort, partition by person)
+//! ingest  (CSV/Parquet -> validated rows + rejects, in parallel pieces)
+//!   -> frame   (polars: one u64 key per hash partition -> each person's records)
 //!   -> stays   (one person's records -> stays + anomalies)
 //!   -> engine  (stays -> findings; pure interval arithmetic)
-//!   -> report  (findings -> report, rejects, summary; written by `output`)
+//!   -> report  (findings -> report, rejects, summary, check's answer; written by `output`)
 //! ```
 //!
-//! `audit` runs the pipeline and returns values; `cmd/` holds one module per subcommand.
+//! `pipeline` runs the stages and returns values; `config` turns the command line into
+//! one validated configuration per subcommand; `cmd/` holds one module per subcommand.
 //! The rules themselves are data: see `rules::RuleSet`.
 
 pub mod cli;
@@ -24,10 +25,10 @@ pub mod ingest;
 pub mod input;
 pub mod nationality;
 pub mod output;
-pub mod patterns;
 pub mod pipeline;
 pub mod pseudonym;
 pub mod report;
+pub mod research;
 pub mod rules;
 pub mod stays;
 pub mod synthetic;

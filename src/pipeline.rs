@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::day::Day;
 use crate::engine::{evaluate, EngineContext, Finding};
-use crate::frame::{group, Scratch};
+use crate::frame::{group, Grouped, Scratch};
 use crate::ingest::facts::{read_facts, FactRows, Facts, PersonFacts};
 use crate::ingest::{read_inputs, IngestOptions, Rejected};
 use crate::input::InputPath;
@@ -124,37 +124,59 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
     };
     let mut rejected = ingested.rejected;
     rejected.append(&mut facts.rejected);
-    let read_seconds = clock.elapsed().as_secs_f64();
-    let as_of = options.as_of.or(ingested.last_day);
-    let crossings = ingested.crossings;
-    let (Some(as_of), Some(first_input_day)) = (as_of, ingested.first_day) else {
-        // Nothing valid to audit: every row was rejected (or there were none).
-        return Ok(Outcome {
-            persons: Persons::default(),
-            rejected,
-            accounting,
-            permit_rows: facts.permits,
-            expulsion_rows: facts.expulsions,
-            as_of,
-            stays: 0,
-            checkpoints: crossings.checkpoints,
-            bases: crossings.bases,
-            first_day: ingested.first_day,
-            last_day: ingested.last_day,
-            facts,
-            seconds: StageSeconds {
-                read: read_seconds,
-                ..StageSeconds::default()
-            },
-        });
+    let mut seconds = StageSeconds {
+        read: clock.elapsed().as_secs_f64(),
+        ..StageSeconds::default()
     };
-    let valid_rows = crossings.len() as u64;
+    let as_of = options.as_of.or(ingested.last_day);
+    let valid_rows = ingested.crossings.len() as u64;
+    let (crossings, persons) = match (as_of, ingested.first_day) {
+        (Some(as_of), Some(first_input_day)) => {
+            let clock = Instant::now();
+            let grouped = group(ingested.crossings)?;
+            seconds.group = clock.elapsed().as_secs_f64();
+            let clock = Instant::now();
+            let (persons, after_as_of) =
+                evaluate_all(&grouped, options, &facts, as_of, first_input_day)?;
+            seconds.evaluate = clock.elapsed().as_secs_f64();
+            accounting.after_as_of = after_as_of;
+            (grouped.into_crossings(), persons)
+        }
+        // Nothing valid to audit: every row was rejected (or there were none).
+        _ => (ingested.crossings, Persons::default()),
+    };
+    accounting.duplicates = persons
+        .iter()
+        .map(|p| u64::from(p.finding.anomalies.duplicate))
+        .sum();
+    accounting.rows_used = valid_rows - accounting.after_as_of - accounting.duplicates;
+    let stays = persons.iter().map(|p| u64::from(p.finding.stays)).sum();
+    Ok(Outcome {
+        persons,
+        rejected,
+        accounting,
+        permit_rows: facts.permits,
+        expulsion_rows: facts.expulsions,
+        as_of,
+        stays,
+        checkpoints: crossings.checkpoints,
+        bases: crossings.bases,
+        first_day: ingested.first_day,
+        last_day: ingested.last_day,
+        facts,
+        seconds,
+    })
+}
 
-    let clock = Instant::now();
-    let grouped = group(crossings)?;
-    let group_seconds = clock.elapsed().as_secs_f64();
-
-    let clock = Instant::now();
+/// Every person's stays and findings, one partition per task; and the rows dropped for
+/// being after as_of.
+fn evaluate_all(
+    grouped: &Grouped,
+    options: &PipelineConfig,
+    facts: &Facts,
+    as_of: Day,
+    first_input_day: Day,
+) -> Result<(Persons, u64)> {
     let rules = &options.rules;
     let exempt_basis = rules.exempt_flags(&grouped.crossings().bases);
     let continuous_limits: Vec<Option<u32>> = (0..Nationality::COUNT)
@@ -196,37 +218,12 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
         })
         .collect::<Result<Vec<_>>>()?;
     let mut persons = Persons::default();
+    let mut after_as_of = 0;
     for (partition_persons, counts) in evaluated {
         persons.lists.push(partition_persons);
-        accounting.after_as_of += counts.after_as_of;
+        after_as_of += counts.after_as_of;
     }
-
-    accounting.duplicates = persons
-        .iter()
-        .map(|p| u64::from(p.finding.anomalies.duplicate))
-        .sum();
-    accounting.rows_used = valid_rows - accounting.after_as_of - accounting.duplicates;
-    let stays = persons.iter().map(|p| u64::from(p.finding.stays)).sum();
-    let crossings = grouped.into_crossings();
-    Ok(Outcome {
-        persons,
-        rejected,
-        accounting,
-        permit_rows: facts.permits,
-        expulsion_rows: facts.expulsions,
-        as_of: Some(as_of),
-        stays,
-        checkpoints: crossings.checkpoints,
-        bases: crossings.bases,
-        first_day: ingested.first_day,
-        last_day: ingested.last_day,
-        facts,
-        seconds: StageSeconds {
-            read: read_seconds,
-            group: group_seconds,
-            evaluate: clock.elapsed().as_secs_f64(),
-        },
-    })
+    Ok((persons, after_as_of))
 }
 
 /// Every evaluated person, as the partitions left them: in no particular order, but the

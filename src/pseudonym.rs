@@ -4,7 +4,7 @@
 //! hex: the same person and key always give the same pseudonym, so tables can be joined,
 //! but without the key the mapping cannot be rebuilt (not even by hashing guesses).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -22,9 +22,12 @@ impl Pseudonymizer {
     /// The key is the file's content, less one trailing newline.
     pub fn from_key_file(file: &InputPath) -> Result<Pseudonymizer> {
         let path = &file.path;
-        let mut key = file
-            .read_all()
-            .with_context(|| format!("--pseudonymize-key-file: cannot read {path}"))?;
+        let mut key = file.read_all().map_err(|error| {
+            anyhow::anyhow!(
+                "--pseudonymize-key-file: cannot read {path}: {}",
+                error.root_cause()
+            )
+        })?;
         if key.ends_with(b"\n") {
             key.pop();
             if key.ends_with(b"\r") {

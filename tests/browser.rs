@@ -4,12 +4,12 @@
 //! Without Chromium the test says so and passes on a developer's machine; under CI
 //! (`CI` set, as `.ci/run` runs) a missing browser is a failure, and `.ci/run` installs it.
 
-mod common;
+mod workdir;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Workdir;
+use workdir::Workdir;
 
 fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("STAYAUDIT_CHROMIUM") {

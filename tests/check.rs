@@ -1,10 +1,10 @@
 //! `stayaudit check`, planning mode, permits and expulsions, through the real binary.
 //! Expected dates are worked out by hand in the comments (RUS: continuous limit 90).
 
-mod common;
+mod workdir;
 
-use common::{parse_report, stays_csv, Workdir};
 use serde_json::Value;
+use workdir::{parse_report, stays_csv, Workdir};
 
 fn check_json(work: &Workdir, args: &[&str]) -> Value {
     let mut full = vec!["check", "in.csv", "--json"];

@@ -1,9 +1,9 @@
 //! The command-line contract of the README, run through the real binary: report format
 //! (pinned by snapshots), rejects, row accounting, exit statuses, inputs and options.
 
-mod common;
+mod workdir;
 
-use common::{parse_report, stays_csv, Workdir, REPORT_HEADER};
+use workdir::{parse_report, stays_csv, Workdir, REPORT_HEADER};
 
 /// A small export touching every report column: cumulative with entry_over_limit, a
 /// continuous overstay, a person still inside, an exempt stay, duplicates and gaps.

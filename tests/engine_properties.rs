@@ -1,7 +1,7 @@
 //! Property test: on random histories the engine (stays + interval arithmetic) must give
 //! exactly what a naive day-by-day reading of docs/RULES.md gives.
 //!
-//! The naive evaluator (tests/support/naive.rs) is deliberately written from the spec,
+//! The naive evaluator (tests/reference/naive.rs) is deliberately written from the spec,
 //! not from the engine: it rebuilds stays itself and decides every day with sets and loops.
 
 use proptest::prelude::*;
@@ -10,7 +10,7 @@ use stayaudit::ingest::facts::PersonFacts;
 use stayaudit::rules::GrandfatherPolicy;
 use stayaudit::stays::{Crossing, Gaps};
 
-#[path = "support/naive.rs"]
+#[path = "reference/naive.rs"]
 mod naive;
 
 use naive::{

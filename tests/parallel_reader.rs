@@ -1,4 +1,4 @@
-//! The parallel reader equals the serial one (tests/support/serial_reader.rs, the csv
+//! The parallel reader equals the serial one (tests/reference/serial_reader.rs, the csv
 //! crate record by record) on hostile inputs, at piece sizes of 1 to 64 bytes and chunk
 //! sizes of 1 to 200, so that every record boundary falls on every kind of byte: rows,
 //! rejected rows and their lines, rows read, first and last day, errors.
@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use stayaudit::ingest::columns::ColumnMap;
 use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout, Source};
 
-#[path = "support/serial_reader.rs"]
+#[path = "reference/serial_reader.rs"]
 mod serial_reader;
 
 use serial_reader::{parallel_out, serial_read, ReadOut};

@@ -1,14 +1,14 @@
 //! Parquet: the report written with typed columns, and exports read through the same row
 //! checks as CSV (string columns, and typed timestamp columns).
 
-mod common;
+mod workdir;
 
 use std::fs::File;
 
-use common::{parse_report, Workdir};
 use polars::prelude::{
     Column, DataFrame, DataType, ParquetReader, ParquetWriter, SerReader, TimeUnit,
 };
+use workdir::{parse_report, Workdir};
 
 fn read_parquet(path: &std::path::Path) -> DataFrame {
     ParquetReader::new(File::open(path).unwrap())
@@ -50,7 +50,7 @@ fn report_as_parquet_holds_the_csv_report_typed() {
         .iter()
         .map(|n| n.as_str())
         .collect();
-    assert_eq!(names.join(","), common::REPORT_HEADER);
+    assert_eq!(names.join(","), workdir::REPORT_HEADER);
     assert_eq!(
         frame.column("first_violation_date").unwrap().dtype(),
         &DataType::Date

@@ -1,12 +1,12 @@
 //! `stayaudit patterns` and pseudonymized outputs, through the real binary.
 
-mod common;
+mod workdir;
 
 use std::collections::HashMap;
 
-use common::{parse_report, Workdir};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use workdir::{parse_report, Workdir};
 
 fn read_csv(work: &Workdir, name: &str) -> Vec<HashMap<String, String>> {
     parse_report(&work.read(name))

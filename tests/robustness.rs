@@ -2,13 +2,13 @@
 //! want, rejected rows with line numbers, row accounting that closes, and never a panic
 //! (a panic exits with 101, which every `expect_code` here would report).
 
-mod common;
+mod workdir;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{parse_report, Workdir, REPORT_HEADER};
 use serde_json::Value;
+use workdir::{parse_report, Workdir, REPORT_HEADER};
 
 const HEADER: &str = "person_id,nationality,direction,crossed_at,checkpoint,basis";
 

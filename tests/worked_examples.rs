@@ -2,11 +2,11 @@
 //! the real binary: the figures the page states are the figures the tool must report.
 //! Changing an example on the page changes this test; the page cannot drift from the code.
 
-mod common;
+mod workdir;
 
 use std::collections::HashMap;
 
-use common::{parse_report, Workdir};
+use workdir::{parse_report, Workdir};
 
 const RULES_PAGE: &str = include_str!("../docs/RULES.md");
 

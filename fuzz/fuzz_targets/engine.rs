@@ -12,7 +12,7 @@ use stayaudit::ingest::facts::PersonFacts;
 use stayaudit::rules::GrandfatherPolicy;
 use stayaudit::stays::{Crossing, Gaps};
 
-#[path = "../../tests/support/naive.rs"]
+#[path = "../../tests/reference/naive.rs"]
 mod naive;
 
 use naive::{as_expected, engine_answer, engine_plan, rules_for, Case, Naive, NANOS_PER_DAY};

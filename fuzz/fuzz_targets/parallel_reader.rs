@@ -3,14 +3,14 @@
 //! The first three bytes choose the piece size (1 to 64 bytes), the chunk size (1 to 256)
 //! and the headroom (0 to 63); the rest, half the time behind a valid header, is the
 //! export. The parallel reader must give exactly what the serial csv-crate reader of
-//! tests/support/serial_reader.rs gives: rows, rejected rows and lines, accounting, errors.
+//! tests/reference/serial_reader.rs gives: rows, rejected rows and lines, accounting, errors.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use stayaudit::ingest::columns::ColumnMap;
 use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout, Source};
 
-#[path = "../../tests/support/serial_reader.rs"]
+#[path = "../../tests/reference/serial_reader.rs"]
 mod serial_reader;
 
 use serial_reader::{parallel_out, serial_read};

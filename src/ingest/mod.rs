@@ -11,7 +11,7 @@ pub mod columns;
 pub mod crossings;
 pub mod facts;
 pub mod parallel;
-pub mod parquet;
+pub mod parquet_export;
 pub mod record;
 pub mod row;
 pub mod timestamp;
@@ -103,7 +103,7 @@ pub fn read_inputs_with(
     let mut pieces = Vec::new();
     for input in inputs {
         if input.has_extension(".parquet") {
-            let outcome = parquet::read_parquet(input, options)?;
+            let outcome = parquet_export::read_parquet(input, options)?;
             ingested.add(outcome, &mut pieces);
             continue;
         }

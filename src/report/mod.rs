@@ -2,7 +2,7 @@
 //! run summary. Each takes values and a writer; `output` decides where the bytes go.
 
 pub mod check;
-pub mod parquet;
+pub mod parquet_report;
 pub mod summary;
 
 use std::io::Write;
@@ -149,7 +149,7 @@ pub fn write_report(
                 out.write_all(b"\n")?;
             }
         }
-        ReportFormat::Parquet => parquet::write_parquet(&selected, out)?,
+        ReportFormat::Parquet => parquet_report::write_parquet(&selected, out)?,
     }
     Ok(())
 }

@@ -7,7 +7,6 @@
 //! rejected row's `line` is its row number (the first data row is 1).
 
 use std::collections::HashSet;
-use std::fs::File;
 
 use anyhow::{Context, Result};
 use polars::prelude::{
@@ -22,9 +21,8 @@ use crate::input::InputPath;
 
 /// Reads a Parquet export as one piece of rows, checked like CSV rows.
 pub fn read_parquet(input: &InputPath, options: &IngestOptions) -> Result<PieceOutcome> {
-    let (label, path) = (input.label(), &input.path);
-    let file = File::open(path).with_context(|| format!("cannot open {path}"))?;
-    let mut reader = ParquetReader::new(file);
+    let label = input.label();
+    let mut reader = ParquetReader::new(input.file()?);
     // polars (built without its time-zone support) drops a timestamp column's zone; the
     // file's Arrow schema still has it, and a zoned timestamp is a UTC instant.
     let schema = reader

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::chart::{self, escape, Bar, BLUE, GREY, ORANGE};
-use super::Tables;
+use super::{Period, Tables};
 use crate::day::format_day;
 
 /// How many checkpoint pairs and nationalities the charts show.
@@ -12,7 +12,10 @@ const TOP_N: usize = 15;
 
 pub fn page(tables: &Tables, rules_name: &str, as_of: &str, pseudonymized: bool) -> String {
     let effective = tables.effective_from.map(format_day);
-    let (before, after) = (tables.runs_in("before"), tables.runs_in("after"));
+    let (before, after) = (
+        tables.runs_in(Period::Before),
+        tables.runs_in(Period::After),
+    );
     let runners: std::collections::BTreeSet<&str> =
         tables.runs.iter().map(|r| r.person_id.as_str()).collect();
     let travellers: u64 = tables.flagged_share.values().map(|s| s.travellers).sum();
@@ -78,23 +81,13 @@ figure {{ margin: 2em 0; }} figcaption {{ color: #555; font-size: 0.9em; }}
     );
 
     // Runs per month, before and after the change stacked, the change marked on its day.
-    let month_runs = |month: &str, period: &str| {
-        tables
-            .runs
-            .iter()
-            .filter(|r| r.period == period && r.reentry_day.starts_with(month))
-            .count() as f64
-    };
     let months: Vec<Bar> = tables
         .per_month
         .iter()
         .map(|(month, count)| match effective {
             Some(_) => Bar {
                 label: month.clone(),
-                parts: vec![
-                    (month_runs(month, "before"), BLUE),
-                    (month_runs(month, "after"), ORANGE),
-                ],
+                parts: vec![(count.before as f64, BLUE), (count.after as f64, ORANGE)],
             },
             None => Bar::single(month.clone(), count.runs as f64, GREY),
         })

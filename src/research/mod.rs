@@ -1,0 +1,437 @@
+//! Visa-run research: runs found in the audited stays, and the tables built from them.
+//!
+//! A **visa run** is an exit followed by a re-entry of the same person within `max_gap`
+//! days. Only recorded crossings make a run (an exit or entry inferred by `--gaps` does
+//! not), and the stay after the run must be under the rules (not exempt): a visa holder
+//! leaving and coming back is not running from the visa-free limit.
+
+pub mod chart;
+pub mod html;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::day::{format_day, Day};
+use crate::engine::Violation;
+use crate::pipeline::{PersonResult, Persons};
+
+/// One visa run, a row of `visa_runs.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VisaRun {
+    pub person_id: String,
+    pub nationality: String,
+    pub exit_day: String,
+    pub reentry_day: String,
+    /// Re-entry day minus exit day: 0 for a same-day run.
+    pub days_outside: u32,
+    pub exit_checkpoint: String,
+    pub entry_checkpoint: String,
+    /// Before or after the effective date, by re-entry day.
+    pub period: Period,
+    pub stay_before_days: u32,
+    pub stay_after_days: u32,
+    /// Whether some day of the stay after the run broke the cumulative rule.
+    pub stay_after_cumulative: bool,
+    pub reentry: Day,
+}
+
+/// Whether a day falls before or after the rule set's effective date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Period {
+    Before,
+    After,
+    /// The rule set has no effective date.
+    Always,
+}
+
+impl Period {
+    pub fn of(day: Day, effective_from: Option<Day>) -> Period {
+        match effective_from {
+            Some(from) if day < from => Period::Before,
+            Some(_) => Period::After,
+            None => Period::Always,
+        }
+    }
+
+    /// As the tables write it: `before`, `after`, or empty without an effective date.
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Before => "before",
+            Period::After => "after",
+            Period::Always => "",
+        }
+    }
+}
+
+impl Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// The visa runs of one person (`display_id` is the id as written to outputs).
+pub fn visa_runs(
+    person: &PersonResult,
+    display_id: &str,
+    checkpoints: &[String],
+    max_gap: u32,
+    effective_from: Option<Day>,
+) -> Vec<VisaRun> {
+    let mut runs = Vec::new();
+    for pair in person.stays.windows(2) {
+        let (before, after) = (&pair[0], &pair[1]);
+        let (Some(exit_checkpoint), Some(entry_checkpoint)) =
+            (before.exit_checkpoint, after.entry_checkpoint)
+        else {
+            continue;
+        };
+        if before.open || !after.entry_recorded || after.exempt {
+            continue;
+        }
+        let days_outside = after.entry_day - before.exit_day;
+        if days_outside < 0 || days_outside as u32 > max_gap {
+            continue;
+        }
+        let stay_after_cumulative = person.finding.violations.iter().any(|v| {
+            matches!(*v, Violation::Cumulative { from, to } if from <= after.exit_day && to >= after.entry_day)
+        });
+        runs.push(VisaRun {
+            person_id: display_id.to_string(),
+            nationality: person.nationality.to_string(),
+            exit_day: format_day(before.exit_day),
+            reentry_day: format_day(after.entry_day),
+            days_outside: days_outside as u32,
+            exit_checkpoint: checkpoints[exit_checkpoint as usize].clone(),
+            entry_checkpoint: checkpoints[entry_checkpoint as usize].clone(),
+            period: Period::of(after.entry_day, effective_from),
+            stay_before_days: before.length(),
+            stay_after_days: after.length(),
+            stay_after_cumulative,
+            reentry: after.entry_day,
+        });
+    }
+    runs
+}
+
+/// Runs counted for one row of a table: all, before and after the change, and the
+/// distinct persons who made them.
+#[derive(Clone, Debug, Default)]
+pub struct RunCounts {
+    pub runs: u64,
+    pub before: u64,
+    pub after: u64,
+    persons: BTreeSet<String>,
+}
+
+impl RunCounts {
+    fn add(&mut self, run: &VisaRun) {
+        self.runs += 1;
+        self.before += u64::from(run.period == Period::Before);
+        self.after += u64::from(run.period == Period::After);
+        self.persons.insert(run.person_id.clone());
+    }
+
+    pub fn persons(&self) -> u64 {
+        self.persons.len() as u64
+    }
+
+    /// The table cells: runs, runs before, runs after, persons.
+    fn cells(&self) -> [String; 4] {
+        [
+            self.runs.to_string(),
+            self.before.to_string(),
+            self.after.to_string(),
+            self.persons().to_string(),
+        ]
+    }
+}
+
+/// Per nationality: travellers with a visa-free stay, and how many the audit flagged.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FlaggedShare {
+    pub travellers: u64,
+    pub flagged: u64,
+}
+
+impl FlaggedShare {
+    pub fn share(&self) -> f64 {
+        if self.travellers == 0 {
+            0.0
+        } else {
+            self.flagged as f64 / self.travellers as f64
+        }
+    }
+}
+
+/// Everything the research outputs show, counted once.
+#[derive(Debug, Default)]
+pub struct Tables {
+    /// Sorted by person, then re-entry day.
+    pub runs: Vec<VisaRun>,
+    /// `YYYY-MM` of the re-entry -> runs (every month from the first to the last stay).
+    pub per_month: BTreeMap<String, RunCounts>,
+    pub per_nationality: BTreeMap<String, RunCounts>,
+    pub per_checkpoint_pair: BTreeMap<(String, String), RunCounts>,
+    pub days_outside: BTreeMap<u32, u64>,
+    /// Non-exempt stay length -> (stays entered before, after the effective date).
+    pub stay_lengths: BTreeMap<u32, (u64, u64)>,
+    pub flagged_share: BTreeMap<String, FlaggedShare>,
+    pub persons: u64,
+    pub effective_from: Option<Day>,
+    pub max_gap: u32,
+}
+
+/// One CSV table: its file name, header and rows.
+pub struct Table {
+    pub name: &'static str,
+    pub header: &'static [&'static str],
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Tables {
+    pub fn build(
+        persons: &Persons,
+        checkpoints: &[String],
+        max_gap: u32,
+        effective_from: Option<Day>,
+    ) -> Tables {
+        let mut tables = Tables {
+            effective_from,
+            max_gap,
+            persons: persons.len() as u64,
+            ..Tables::default()
+        };
+        let (mut first_day, mut last_day) = (Day::MAX, Day::MIN);
+        for person in persons.iter() {
+            tables.runs.extend(visa_runs(
+                person,
+                &person.person_id,
+                checkpoints,
+                max_gap,
+                effective_from,
+            ));
+            let mut visa_free = false;
+            for stay in person.stays.iter().filter(|s| !s.exempt) {
+                visa_free = true;
+                first_day = first_day.min(stay.entry_day);
+                last_day = last_day.max(stay.exit_day);
+                let counts = tables.stay_lengths.entry(stay.length()).or_default();
+                match Period::of(stay.entry_day, effective_from) {
+                    Period::Before => counts.0 += 1,
+                    Period::After | Period::Always => counts.1 += 1,
+                }
+            }
+            if visa_free {
+                let share = tables
+                    .flagged_share
+                    .entry(person.nationality.to_string())
+                    .or_default();
+                share.travellers += 1;
+                share.flagged += u64::from(person.finding.flagged());
+            }
+        }
+        tables
+            .runs
+            .sort_by(|a, b| (&a.person_id, a.reentry).cmp(&(&b.person_id, b.reentry)));
+        if first_day <= last_day {
+            for month in months_between(first_day, last_day) {
+                tables.per_month.entry(month).or_default();
+            }
+        }
+        for run in &tables.runs {
+            tables
+                .per_month
+                .entry(run.reentry_day[..7].to_string())
+                .or_default()
+                .add(run);
+            tables
+                .per_nationality
+                .entry(run.nationality.clone())
+                .or_default()
+                .add(run);
+            let pair = (run.exit_checkpoint.clone(), run.entry_checkpoint.clone());
+            tables.per_checkpoint_pair.entry(pair).or_default().add(run);
+            *tables.days_outside.entry(run.days_outside).or_default() += 1;
+        }
+        tables
+    }
+
+    pub fn runs_in(&self, period: Period) -> u64 {
+        self.runs.iter().filter(|r| r.period == period).count() as u64
+    }
+
+    /// Every CSV table of `patterns`, in the order they are listed in the README.
+    pub fn csv_tables(&self) -> Vec<Table> {
+        let counted = |key: Vec<String>, counts: &RunCounts| {
+            let mut row = key;
+            row.extend(counts.cells());
+            row
+        };
+        vec![
+            Table {
+                name: "visa_runs.csv",
+                header: &[
+                    "person_id",
+                    "nationality",
+                    "exit_day",
+                    "reentry_day",
+                    "days_outside",
+                    "exit_checkpoint",
+                    "entry_checkpoint",
+                    "period",
+                    "stay_before_days",
+                    "stay_after_days",
+                    "stay_after_cumulative",
+                ],
+                rows: self.runs.iter().map(VisaRun::cells).collect(),
+            },
+            Table {
+                name: "runs_per_month.csv",
+                header: &["month", "runs", "runs_before", "runs_after", "persons"],
+                rows: self
+                    .per_month
+                    .iter()
+                    .map(|(month, counts)| counted(vec![month.clone()], counts))
+                    .collect(),
+            },
+            Table {
+                name: "runs_by_nationality.csv",
+                header: &[
+                    "nationality",
+                    "runs",
+                    "runs_before",
+                    "runs_after",
+                    "persons",
+                ],
+                rows: self
+                    .per_nationality
+                    .iter()
+                    .map(|(nationality, counts)| counted(vec![nationality.clone()], counts))
+                    .collect(),
+            },
+            Table {
+                name: "runs_by_checkpoint_pair.csv",
+                header: &[
+                    "exit_checkpoint",
+                    "entry_checkpoint",
+                    "runs",
+                    "runs_before",
+                    "runs_after",
+                    "persons",
+                ],
+                rows: self
+                    .per_checkpoint_pair
+                    .iter()
+                    .map(|((exit, entry), counts)| {
+                        counted(vec![exit.clone(), entry.clone()], counts)
+                    })
+                    .collect(),
+            },
+            Table {
+                name: "days_outside.csv",
+                header: &["days_outside", "runs"],
+                rows: (0..=self.max_gap)
+                    .map(|days| {
+                        let runs = self.days_outside.get(&days).copied().unwrap_or(0);
+                        vec![days.to_string(), runs.to_string()]
+                    })
+                    .collect(),
+            },
+            Table {
+                name: "stay_lengths.csv",
+                header: &[
+                    "length_days",
+                    "stays",
+                    "stays_entered_before",
+                    "stays_entered_after",
+                ],
+                rows: self
+                    .stay_lengths
+                    .iter()
+                    .map(|(length, (before, after))| {
+                        vec![
+                            length.to_string(),
+                            (before + after).to_string(),
+                            before.to_string(),
+                            after.to_string(),
+                        ]
+                    })
+                    .collect(),
+            },
+            Table {
+                name: "flagged_share_by_nationality.csv",
+                header: &["nationality", "visa_free_travellers", "flagged", "share"],
+                rows: self
+                    .flagged_share
+                    .iter()
+                    .map(|(nationality, share)| {
+                        vec![
+                            nationality.clone(),
+                            share.travellers.to_string(),
+                            share.flagged.to_string(),
+                            format!("{:.4}", share.share()),
+                        ]
+                    })
+                    .collect(),
+            },
+        ]
+    }
+}
+
+impl VisaRun {
+    /// The row of `visa_runs.csv`.
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.person_id.clone(),
+            self.nationality.clone(),
+            self.exit_day.clone(),
+            self.reentry_day.clone(),
+            self.days_outside.to_string(),
+            self.exit_checkpoint.clone(),
+            self.entry_checkpoint.clone(),
+            self.period.name().to_string(),
+            self.stay_before_days.to_string(),
+            self.stay_after_days.to_string(),
+            self.stay_after_cumulative.to_string(),
+        ]
+    }
+}
+
+/// `YYYY-MM` of every month from `first` to `last`.
+fn months_between(first: Day, last: Day) -> Vec<String> {
+    let (first, last) = (crate::day::to_naive(first), crate::day::to_naive(last));
+    let mut months = Vec::new();
+    let (mut year, mut month) = (
+        chrono::Datelike::year(&first),
+        chrono::Datelike::month(&first),
+    );
+    while (year, month)
+        <= (
+            chrono::Datelike::year(&last),
+            chrono::Datelike::month(&last),
+        )
+    {
+        months.push(format!("{year:04}-{month:02}"));
+        (year, month) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
+    }
+    months
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_run_across_years() {
+        let day = |y, m, d| crate::day::days_from_civil(y, m, d);
+        assert_eq!(
+            months_between(day(2022, 11, 30), day(2023, 2, 1)),
+            ["2022-11", "2022-12", "2023-01", "2023-02"]
+        );
+    }
+}
