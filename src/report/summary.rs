@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::day::format_day;
+use crate::engine::ViolationKind;
+use crate::stays::AnomalyKind;
 use crate::ingest::facts::FactRows;
 use crate::pipeline::{Outcome, PipelineConfig, RowAccounting, StageSeconds};
 
@@ -76,40 +78,25 @@ impl RunSettings {
 }
 
 pub fn summarize(outcome: &Outcome, settings: RunSettings) -> Summary {
-    let mut violations: BTreeMap<&'static str, u64> = [
-        "cumulative",
-        "continuous",
-        "entry_over_limit",
-        "banned_entry",
-    ]
-    .into_iter()
-    .map(|name| (name, 0))
-    .collect();
-    let mut anomalies: BTreeMap<&'static str, AnomalyCount> = [
-        "duplicate",
-        "missing_entry",
-        "missing_exit",
-        "nationality_changed",
-    ]
-    .into_iter()
-    .map(|name| (name, AnomalyCount::default()))
-    .collect();
+    let mut violations: BTreeMap<&'static str, u64> = ViolationKind::ALL
+        .into_iter()
+        .map(|kind| (kind.name(), 0))
+        .collect();
+    let mut anomalies: BTreeMap<&'static str, AnomalyCount> = AnomalyKind::ALL
+        .into_iter()
+        .map(|kind| (kind.name(), AnomalyCount::default()))
+        .collect();
     let (mut flagged, mut in_country) = (0, 0);
     for person in outcome.persons.iter() {
         let finding = &person.finding;
         flagged += u64::from(finding.flagged());
         in_country += u64::from(finding.in_country);
-        for name in finding.violation_names() {
-            *violations.entry(name).or_default() += 1;
+        for kind in finding.violation_kinds() {
+            *violations.entry(kind.name()).or_default() += 1;
         }
-        let found = &finding.anomalies;
-        for (name, occurrences) in [
-            ("duplicate", found.duplicate),
-            ("missing_entry", found.missing_entry),
-            ("missing_exit", found.missing_exit),
-            ("nationality_changed", u32::from(found.nationality_changed)),
-        ] {
-            let count = anomalies.entry(name).or_default();
+        for kind in AnomalyKind::ALL {
+            let occurrences = finding.anomalies.count(kind);
+            let count = anomalies.entry(kind.name()).or_default();
             count.persons += u64::from(occurrences > 0);
             count.occurrences += u64::from(occurrences);
         }
