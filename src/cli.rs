@@ -28,6 +28,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Visa-run research: runs, tables and a self-contained HTML report with charts.
     Patterns(PatternsArgs),
+    /// What changed between two audit reports: new, cleared and changed cases.
+    Diff(DiffArgs),
     /// List the built-in rule sets, or print one as TOML (accepted back by --rules).
     Rules(RulesArgs),
     /// Write a realistic synthetic export (same seed, same bytes), for benchmarks and tests.
@@ -90,7 +92,47 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub pseudonymize_key_file: Option<String>,
 
+    /// Early warning: list persons in the country who must leave within DAYS of as_of.
+    #[arg(long, value_name = "DAYS", requires = "due")]
+    pub due_within: Option<u32>,
+
+    /// Where the due list goes (with --due-within); format from the extension.
+    #[arg(long, value_name = "FILE", requires = "due_within")]
+    pub due: Option<String>,
+
     /// No summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `stayaudit diff OLD NEW`: what changed between two reports.
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier report (CSV, JSON lines or Parquet, by extension).
+    #[arg(value_name = "OLD")]
+    pub old: String,
+
+    /// The later report.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+
+    /// Where to write [default: standard output]; format from the extension or --format.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<String>,
+
+    /// Output format, overriding the extension.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+
+    /// Also list the persons whose standing did not change.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Exit 1 when anyone is new (flagged in NEW, not in OLD).
+    #[arg(long)]
+    pub fail_on_new: bool,
+
+    /// No counts on stderr.
     #[arg(short, long)]
     pub quiet: bool,
 }

@@ -6,7 +6,7 @@
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{
-    AuditArgs, CheckArgs, Cli, Command, GenerateArgs, PatternsArgs, RuleArgs, RulesArgs,
+    AuditArgs, CheckArgs, Cli, Command, DiffArgs, GenerateArgs, PatternsArgs, RuleArgs, RulesArgs,
 };
 use crate::day::{parse_day, Day};
 use crate::ingest::columns::ColumnMap;
@@ -23,6 +23,7 @@ pub enum Config {
     Audit(AuditConfig),
     Check(CheckConfig),
     Patterns(PatternsConfig),
+    Diff(DiffConfig),
     Rules(RulesConfig),
     Generate(GenerateConfig),
 }
@@ -33,6 +34,7 @@ impl Config {
             Command::Audit(args) => Config::Audit(AuditConfig::new(args)?),
             Command::Check(args) => Config::Check(CheckConfig::new(args)?),
             Command::Patterns(args) => Config::Patterns(PatternsConfig::new(args)?),
+            Command::Diff(args) => Config::Diff(DiffConfig::new(args)?),
             Command::Rules(args) => Config::Rules(RulesConfig::new(args)),
             Command::Generate(args) => Config::Generate(GenerateConfig::new(args)?),
         })
@@ -43,7 +45,7 @@ impl Config {
         match self {
             Config::Audit(config) => config.threads,
             Config::Patterns(config) => config.threads,
-            Config::Check(_) | Config::Rules(_) | Config::Generate(_) => None,
+            Config::Check(_) | Config::Diff(_) | Config::Rules(_) | Config::Generate(_) => None,
         }
     }
 }
@@ -196,8 +198,18 @@ pub struct AuditConfig {
     pub fail_on_flagged: bool,
     /// The key file of pseudonymized outputs.
     pub pseudonymize_key: Option<InputPath>,
+    /// The early-warning list: persons who must leave within so many days, and its file.
+    pub due: Option<DueList>,
     /// No summary on stderr, no progress bar.
     pub quiet: bool,
+}
+
+/// `--due-within DAYS --due FILE`.
+pub struct DueList {
+    /// Persons whose must-leave day is as_of .. as_of + `within`.
+    pub within: u32,
+    pub out: String,
+    pub format: ReportFormat,
 }
 
 impl AuditConfig {
@@ -214,6 +226,44 @@ impl AuditConfig {
             strict: args.strict,
             fail_on_flagged: args.fail_on_flagged,
             pseudonymize_key: args.pseudonymize_key_file.map(InputPath::new),
+            due: match (args.due_within, args.due) {
+                (Some(within), Some(out)) => Some(DueList {
+                    within,
+                    format: ReportFormat::choose(None, Some(&out))?,
+                    out,
+                }),
+                _ => None,
+            },
+            quiet: args.quiet,
+        })
+    }
+}
+
+/// `stayaudit diff`.
+pub struct DiffConfig {
+    /// The earlier and the later report.
+    pub old: InputPath,
+    pub new: InputPath,
+    /// Where the changes go (`None`: standard output).
+    pub out: Option<String>,
+    pub format: ReportFormat,
+    /// Also list persons whose standing did not change.
+    pub all: bool,
+    /// Exit 1 when anyone is new.
+    pub fail_on_new: bool,
+    /// No counts on stderr.
+    pub quiet: bool,
+}
+
+impl DiffConfig {
+    fn new(args: DiffArgs) -> Result<DiffConfig> {
+        Ok(DiffConfig {
+            old: InputPath::new(args.old),
+            new: InputPath::new(args.new),
+            format: ReportFormat::choose(args.format, args.out.as_deref())?,
+            out: args.out,
+            all: args.all,
+            fail_on_new: args.fail_on_new,
             quiet: args.quiet,
         })
     }

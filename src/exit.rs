@@ -5,7 +5,7 @@ use std::process::ExitCode;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Success = 0,
-    /// Persons flagged and `--fail-on-flagged` given.
+    /// Persons flagged (`audit --fail-on-flagged`), or new cases (`diff --fail-on-new`).
     Flagged = 1,
     /// Bad arguments, unreadable input, a missing required column, `--strict` with rejects.
     Error = 2,

@@ -10,6 +10,7 @@ use crate::exit::Status;
 use crate::output::write_output;
 use crate::pipeline;
 use crate::pseudonym::Pseudonymizer;
+use crate::report::due::due_list;
 use crate::report::summary::{summarize, RunSettings};
 use crate::report::{write_rejects, write_report};
 
@@ -54,8 +55,19 @@ pub fn run(config: AuditConfig) -> Result<Status> {
     write_output(config.out.as_deref(), |out: &mut dyn Write| {
         write_report(&outcome.persons, config.all_persons, config.format, out)
     })?;
+    let mut due_persons = None;
+    if let Some(list) = &config.due {
+        // Without an as_of nothing valid was read, and nobody is listed.
+        let due = due_list(&outcome.persons, outcome.as_of.unwrap_or(0), list.within);
+        write_output(Some(&list.out), |out: &mut dyn Write| {
+            due.write(list.format, out)
+        })?;
+        due_persons = Some(due.rows.len() as u64);
+    }
 
     let mut summary = summarize(&outcome, RunSettings::of(&options, &config.run.tz_text));
+    summary.due_within = config.due.as_ref().map(|list| list.within);
+    summary.due_persons = due_persons;
     summary.stage_seconds.write = write_started.elapsed().as_secs_f64();
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     if let Some(path) = &config.summary {
@@ -70,6 +82,12 @@ pub fn run(config: AuditConfig) -> Result<Status> {
             "{}",
             summary.human(config.out.as_deref().unwrap_or("standard output"))
         );
+        if let (Some(list), Some(persons)) = (&config.due, due_persons) {
+            eprintln!(
+                "stayaudit: {persons} person(s) due to leave within {} days written to {}",
+                list.within, list.out
+            );
+        }
         if let (Some(first), None) = (outcome.rejected.first(), &config.rejects) {
             eprintln!(
                 "stayaudit: {} row(s) rejected (first: {} line {}: {}: {}); list them with --rejects FILE",

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod diff;
 pub mod generate;
 pub mod patterns;
 pub mod rules;
@@ -17,6 +18,7 @@ pub fn run(config: Config) -> Result<Status> {
         Config::Audit(config) => audit::run(config),
         Config::Check(config) => check::run(config),
         Config::Patterns(config) => patterns::run(config),
+        Config::Diff(config) => diff::run(config),
         Config::Rules(config) => rules::run(config),
         Config::Generate(config) => generate::run(config),
     }

@@ -40,6 +40,8 @@ pub struct Finding {
     pub longest_stay_days: u32,
     pub longest_stay_entry: Option<Day>,
     pub in_country: bool,
+    /// The entry day of the stay still open on as_of, for persons in the country.
+    pub current_entry: Option<Day>,
     /// `used(as_of)`, for persons in the country.
     pub days_used: Option<u32>,
     pub must_leave_by: Option<Day>,
@@ -201,6 +203,7 @@ pub fn evaluate(
         longest_stay_days: 0,
         longest_stay_entry: None,
         in_country: false,
+        current_entry: None,
         days_used: None,
         must_leave_by: None,
         must_leave_rule: None,
@@ -301,6 +304,7 @@ fn in_country(
         return;
     };
     finding.in_country = true;
+    finding.current_entry = Some(current.entry_day);
     finding.days_used = Some(person.used(ctx.as_of) as u32);
     if !current.exempt {
         if let Some((day, rule)) =

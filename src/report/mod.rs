@@ -2,8 +2,11 @@
 //! run summary. Each takes values and a writer; `output` decides where the bytes go.
 
 pub mod check;
+pub mod diff;
+pub mod due;
 pub mod parquet_report;
 pub mod summary;
+pub mod table;
 
 use std::io::Write;
 use std::sync::OnceLock;

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use crate::day::format_day;
 use crate::engine::ViolationKind;
-use crate::stays::AnomalyKind;
 use crate::ingest::facts::FactRows;
 use crate::pipeline::{Outcome, PipelineConfig, RowAccounting, StageSeconds};
+use crate::stays::AnomalyKind;
 
 #[derive(Serialize)]
 pub struct Summary {
@@ -35,6 +35,11 @@ pub struct Summary {
     pub violations: BTreeMap<&'static str, u64>,
     /// Persons with each anomaly, and how often it occurred.
     pub anomalies: BTreeMap<&'static str, AnomalyCount>,
+    /// `--due-within`: the days ahead the due list looks, and the persons it lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_within: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_persons: Option<u64>,
     pub stage_seconds: StageSecondsOut,
     pub elapsed_seconds: f64,
 }
@@ -118,6 +123,8 @@ pub fn summarize(outcome: &Outcome, settings: RunSettings) -> Summary {
         in_country,
         violations,
         anomalies,
+        due_within: None,
+        due_persons: None,
         stage_seconds: StageSecondsOut {
             stages: outcome.seconds,
             write: 0.0,

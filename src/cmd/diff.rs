@@ -1,0 +1,41 @@
+//! `stayaudit diff OLD NEW`: what changed between last night's report and tonight's.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::config::DiffConfig;
+use crate::exit::Status;
+use crate::output::write_output;
+use crate::report::diff::{changes_table, compare, read_report, Change};
+
+pub fn run(config: DiffConfig) -> Result<Status> {
+    let before = read_report(&config.old)?;
+    let now = read_report(&config.new)?;
+    let changes = compare(&before, &now, config.all);
+    write_output(config.out.as_deref(), |out: &mut dyn Write| {
+        changes_table(&changes).write(config.format, out)
+    })?;
+    let count = |kind: Change| changes.iter().filter(|c| c.change == kind).count();
+    if !config.quiet {
+        let unchanged = before
+            .keys()
+            .chain(now.keys().filter(|id| !before.contains_key(*id)))
+            .count()
+            - count(Change::New)
+            - count(Change::Cleared)
+            - count(Change::Changed);
+        eprintln!(
+            "stayaudit: diff {} -> {}: {} new, {} cleared, {} changed, {unchanged} unchanged",
+            config.old.label(),
+            config.new.label(),
+            count(Change::New),
+            count(Change::Cleared),
+            count(Change::Changed),
+        );
+    }
+    if config.fail_on_new && count(Change::New) > 0 {
+        return Ok(Status::Flagged);
+    }
+    Ok(Status::Success)
+}

@@ -1,0 +1,367 @@
+//! Two audit reports compared: who is newly flagged, whose case cleared, whose changed.
+//!
+//! A report is read back in any of the formats `audit` writes (CSV, JSON lines, Parquet,
+//! by extension), flagged-only or `--all-persons`; the two may differ in format. A
+//! person is flagged when their `violations` cell is not empty.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+
+use anyhow::{bail, Context, Result};
+use polars::prelude::{DataType, ParquetReader, SerReader};
+use serde_json::Value;
+
+use super::table::{Cell, Kind, Table};
+use crate::day::{parse_day, Day};
+use crate::input::InputPath;
+
+/// The fields of a report row that a diff compares.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Standing {
+    pub violations: String,
+    pub overstay_days: Option<u32>,
+    pub entries_over_limit: Option<u32>,
+    pub first_violation_date: Option<Day>,
+}
+
+impl Standing {
+    pub fn flagged(&self) -> bool {
+        !self.violations.is_empty()
+    }
+}
+
+/// The columns a file must have to be read as a stayaudit report.
+const COMPARED: [&str; 4] = [
+    "violations",
+    "overstay_days",
+    "entries_over_limit",
+    "first_violation_date",
+];
+
+/// How a person's standing changed; the order changes are listed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// Flagged now, not before: open a case.
+    New,
+    /// Flagged before, not now (absent from the new report, or present and clean).
+    Cleared,
+    /// Flagged in both, with other violations, overstay days, entries over the limit or
+    /// first violation date.
+    Changed,
+    /// Neither (listed with `--all`).
+    Unchanged,
+}
+
+impl Change {
+    pub const ALL: [Change; 4] = [
+        Change::New,
+        Change::Cleared,
+        Change::Changed,
+        Change::Unchanged,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Change::New => "new",
+            Change::Cleared => "cleared",
+            Change::Changed => "changed",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One person's line of the diff: their standing in each report (`None`: not listed).
+pub struct PersonChange {
+    pub person_id: String,
+    pub change: Change,
+    pub before: Option<Standing>,
+    pub now: Option<Standing>,
+}
+
+/// Reads a report written by `stayaudit audit`: person_id -> standing.
+pub fn read_report(input: &InputPath) -> Result<BTreeMap<String, Standing>> {
+    let label = input.label();
+    let rows = if input.has_extension(".parquet") {
+        read_parquet(input)
+    } else if input.has_extension(".json")
+        || input.has_extension(".jsonl")
+        || input.has_extension(".ndjson")
+    {
+        read_json_lines(input)
+    } else {
+        read_csv(input)
+    }
+    .with_context(|| format!("{label}: not a stayaudit report"))?;
+    let mut persons = BTreeMap::new();
+    for (person_id, standing) in rows {
+        if persons.insert(person_id.clone(), standing).is_some() {
+            bail!("{label}: not a stayaudit report: person '{person_id}' is listed twice");
+        }
+    }
+    Ok(persons)
+}
+
+fn missing_columns(found: &[String]) -> Result<()> {
+    let missing: Vec<&str> = ["person_id"]
+        .into_iter()
+        .chain(COMPARED)
+        .filter(|wanted| !found.iter().any(|name| name == wanted))
+        .collect();
+    if !missing.is_empty() {
+        bail!("missing column(s) {}", missing.join(", "));
+    }
+    Ok(())
+}
+
+fn count(text: &str, field: &str) -> Result<Option<u32>> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .with_context(|| format!("{field}: '{text}' is not a count"))
+}
+
+fn day(text: &str, field: &str) -> Result<Option<Day>> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_day(text).map(Some).with_context(|| field.to_string())
+}
+
+fn read_csv(input: &InputPath) -> Result<Vec<(String, Standing)>> {
+    let mut reader = csv::Reader::from_reader(input.open(&indicatif::ProgressBar::hidden())?);
+    let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
+    missing_columns(&header)?;
+    let at = |name: &str| header.iter().position(|h| h == name).expect("checked");
+    let (id, violations, overstay, entries, first) = (
+        at("person_id"),
+        at("violations"),
+        at("overstay_days"),
+        at("entries_over_limit"),
+        at("first_violation_date"),
+    );
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let record = record?;
+        let line = index + 2;
+        let standing = (|| {
+            Ok::<_, anyhow::Error>(Standing {
+                violations: record[violations].to_string(),
+                overstay_days: count(&record[overstay], "overstay_days")?,
+                entries_over_limit: count(&record[entries], "entries_over_limit")?,
+                first_violation_date: day(&record[first], "first_violation_date")?,
+            })
+        })()
+        .with_context(|| format!("line {line}"))?;
+        rows.push((record[id].to_string(), standing));
+    }
+    Ok(rows)
+}
+
+fn read_json_lines(input: &InputPath) -> Result<Vec<(String, Standing)>> {
+    let reader = BufReader::new(input.open(&indicatif::ProgressBar::hidden())?);
+    let mut rows = Vec::new();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let number = index + 1;
+        let object: Value = serde_json::from_str(&line)
+            .with_context(|| format!("line {number}: not a JSON object"))?;
+        let Value::Object(fields) = object else {
+            bail!("line {number}: not a JSON object");
+        };
+        let names: Vec<String> = fields.keys().cloned().collect();
+        missing_columns(&names).with_context(|| format!("line {number}"))?;
+        let text = |name: &str| match &fields[name] {
+            Value::Null => Ok(String::new()),
+            Value::String(text) => Ok(text.clone()),
+            Value::Number(number) => Ok(number.to_string()),
+            other => bail!("{name}: unexpected {other}"),
+        };
+        let standing = (|| {
+            Ok::<_, anyhow::Error>(Standing {
+                violations: text("violations")?,
+                overstay_days: count(&text("overstay_days")?, "overstay_days")?,
+                entries_over_limit: count(&text("entries_over_limit")?, "entries_over_limit")?,
+                first_violation_date: day(&text("first_violation_date")?, "first_violation_date")?,
+            })
+        })()
+        .with_context(|| format!("line {number}"))?;
+        rows.push((text("person_id")?, standing));
+    }
+    Ok(rows)
+}
+
+fn read_parquet(input: &InputPath) -> Result<Vec<(String, Standing)>> {
+    let frame = ParquetReader::new(input.file()?).finish()?;
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    missing_columns(&names)?;
+    let text = |name: &str| -> Result<Vec<Option<String>>> {
+        let column = frame.column(name)?.cast(&DataType::String)?;
+        Ok(column
+            .str()?
+            .iter()
+            .map(|value| value.map(str::to_string))
+            .collect())
+    };
+    let counts = |name: &str| -> Result<Vec<Option<u32>>> {
+        let column = frame.column(name)?.cast(&DataType::UInt32)?;
+        Ok(column.u32()?.iter().collect())
+    };
+    let days: Vec<Option<Day>> = {
+        let column = frame
+            .column("first_violation_date")?
+            .cast(&DataType::Date)?
+            .cast(&DataType::Int32)?;
+        column.i32()?.iter().collect()
+    };
+    let (ids, violations) = (text("person_id")?, text("violations")?);
+    let (overstay, entries) = (counts("overstay_days")?, counts("entries_over_limit")?);
+    Ok((0..frame.height())
+        .map(|row| {
+            (
+                ids[row].clone().unwrap_or_default(),
+                Standing {
+                    violations: violations[row].clone().unwrap_or_default(),
+                    overstay_days: overstay[row],
+                    entries_over_limit: entries[row],
+                    first_violation_date: days[row],
+                },
+            )
+        })
+        .collect())
+}
+
+/// Every person of either report whose standing changed (with `all`, everyone), by
+/// change, then person_id.
+pub fn compare(
+    before: &BTreeMap<String, Standing>,
+    now: &BTreeMap<String, Standing>,
+    all: bool,
+) -> Vec<PersonChange> {
+    let mut ids: Vec<&String> = before.keys().chain(now.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut changes: Vec<PersonChange> = ids
+        .into_iter()
+        .filter_map(|id| {
+            let (old, new) = (before.get(id), now.get(id));
+            let was = old.is_some_and(Standing::flagged);
+            let is = new.is_some_and(Standing::flagged);
+            let change = match (was, is) {
+                (false, true) => Change::New,
+                (true, false) => Change::Cleared,
+                (true, true) if old != new => Change::Changed,
+                _ => Change::Unchanged,
+            };
+            (all || change != Change::Unchanged).then(|| PersonChange {
+                person_id: id.clone(),
+                change,
+                before: old.cloned(),
+                now: new.cloned(),
+            })
+        })
+        .collect();
+    changes.sort_by(|a, b| (a.change, &a.person_id).cmp(&(b.change, &b.person_id)));
+    changes
+}
+
+/// The diff as a table: person_id, change, then each compared field before and now.
+pub fn changes_table(changes: &[PersonChange]) -> Table {
+    let mut columns = vec![("person_id", Kind::Text), ("change", Kind::Text)];
+    columns.extend([
+        ("violations_before", Kind::Text),
+        ("violations_now", Kind::Text),
+        ("overstay_days_before", Kind::Count),
+        ("overstay_days_now", Kind::Count),
+        ("entries_over_limit_before", Kind::Count),
+        ("entries_over_limit_now", Kind::Count),
+        ("first_violation_date_before", Kind::Day),
+        ("first_violation_date_now", Kind::Day),
+    ]);
+    let rows = changes
+        .iter()
+        .map(|change| {
+            let (b, n) = (change.before.as_ref(), change.now.as_ref());
+            vec![
+                Cell::Text(Some(change.person_id.clone())),
+                Cell::Text(Some(change.change.name().to_string())),
+                Cell::Text(b.map(|s| s.violations.clone())),
+                Cell::Text(n.map(|s| s.violations.clone())),
+                Cell::Count(b.and_then(|s| s.overstay_days)),
+                Cell::Count(n.and_then(|s| s.overstay_days)),
+                Cell::Count(b.and_then(|s| s.entries_over_limit)),
+                Cell::Count(n.and_then(|s| s.entries_over_limit)),
+                Cell::Day(b.and_then(|s| s.first_violation_date)),
+                Cell::Day(n.and_then(|s| s.first_violation_date)),
+            ]
+        })
+        .collect();
+    Table { columns, rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn standing(violations: &str, overstay: u32) -> Standing {
+        Standing {
+            violations: violations.to_string(),
+            overstay_days: Some(overstay),
+            entries_over_limit: Some(0),
+            first_violation_date: None,
+        }
+    }
+
+    #[test]
+    fn changes_are_new_cleared_changed_or_unchanged() {
+        let before: BTreeMap<String, Standing> = [
+            ("A", standing("cumulative", 3)),
+            ("B", standing("cumulative", 3)),
+            ("C", standing("continuous", 0)),
+            ("D", standing("", 0)),
+            ("E", standing("cumulative", 1)),
+        ]
+        .into_iter()
+        .map(|(id, s)| (id.to_string(), s))
+        .collect();
+        let now: BTreeMap<String, Standing> = [
+            ("A", standing("cumulative", 4)),
+            ("B", standing("cumulative", 3)),
+            ("D", standing("continuous", 0)),
+            ("E", standing("", 0)),
+            ("F", standing("cumulative", 1)),
+        ]
+        .into_iter()
+        .map(|(id, s)| (id.to_string(), s))
+        .collect();
+        let listed = |all| -> Vec<(String, &'static str)> {
+            compare(&before, &now, all)
+                .into_iter()
+                .map(|c| (c.person_id, c.change.name()))
+                .collect()
+        };
+        let expected = |pairs: &[(&str, &'static str)]| -> Vec<(String, &'static str)> {
+            pairs.iter().map(|(id, c)| (id.to_string(), *c)).collect()
+        };
+        assert_eq!(
+            listed(false),
+            expected(&[
+                ("D", "new"),
+                ("F", "new"),
+                ("C", "cleared"),
+                ("E", "cleared"),
+                ("A", "changed")
+            ])
+        );
+        assert_eq!(listed(true).last(), Some(&("B".to_string(), "unchanged")));
+        assert_eq!(listed(true).len(), 6);
+    }
+}
