@@ -92,20 +92,18 @@ fn two_nights() {
     let first = report(&work, "nightly/report-2024-03-31.csv");
     assert_eq!(first.len(), 35);
 
-    // Night 2: five more days. C6989939 (NLD, in since 2024-03-05, 30-day limit, due to
-    // leave by 2024-04-03) leaves only on 2024-04-05: 32 days, a new case. A2181252 (in
-    // violation every day since 2024-03-16) leaves on 2024-04-02: two more overstay days.
-    // P7EZW4MC's 2023 stays are covered by a residence permit registered since: cleared.
-    work.write(
-        "crossings-2024-04-05.csv",
-        "person_id,nationality,direction,crossed_at,checkpoint,basis\n\
-         A2181252,RUS,exit,2024-04-02 09:00,KORDAY,\n\
-         N0000001,USA,entry,2024-04-03 12:00,ALA-AIRPORT,\n\
-         C6989939,NLD,exit,2024-04-05 10:00,ALA-AIRPORT,\n",
-    );
-    let mut permits = std::fs::read_to_string(root.join("sample-data/permits.csv")).unwrap();
-    permits.push_str("P7EZW4MC,2023-03-01,2024-01-31,work\n");
-    work.write("permits.csv", permits);
+    // Night 2 (sample-data/night-2024-04-05/): five more days. C6989939 (NLD, in since
+    // 2024-03-05, 30-day limit, due to leave by 2024-04-03) leaves only on 2024-04-05:
+    // 32 days, a new case. A2181252 (in violation every day since 2024-03-16) leaves on
+    // 2024-04-02: two more overstay days. P7EZW4MC's 2023 stays are covered by a
+    // residence permit registered since (the permits file's last row): cleared.
+    let night_2 = root.join("sample-data/night-2024-04-05");
+    std::fs::copy(
+        night_2.join("crossings.csv"),
+        work.path("crossings-2024-04-05.csv"),
+    )
+    .unwrap();
+    std::fs::copy(night_2.join("permits.csv"), work.path("permits.csv")).unwrap();
     let args = [
         sample,
         "crossings-2024-04-05.csv",
