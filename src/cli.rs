@@ -135,6 +135,9 @@ pub struct DiffArgs {
     /// No counts on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub dialect: DialectArgs,
 }
 
 /// What an audit run reads and how it reads it: shared by `audit` and `patterns`.
@@ -187,6 +190,23 @@ pub struct RuleArgs {
 
     #[command(flatten)]
     pub facts: FactArgs,
+
+    #[command(flatten)]
+    pub dialect: DialectArgs,
+}
+
+/// How CSV files are written, for every CSV file a command reads.
+#[derive(Args, Debug)]
+pub struct DialectArgs {
+    /// Field delimiter: , ; | or \t [default: from a .tsv/.tab name, else detected from
+    /// the header line, else ,].
+    #[arg(short = 'd', long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+
+    /// Text encoding: any WHATWG label (utf-8, windows-1251, koi8-r, utf-16le, ...)
+    /// [default: utf-8; a byte-order mark wins].
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -6,10 +6,12 @@
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{
-    AuditArgs, CheckArgs, Cli, Command, DiffArgs, GenerateArgs, PatternsArgs, RuleArgs, RulesArgs,
+    AuditArgs, CheckArgs, Cli, Command, DialectArgs, DiffArgs, GenerateArgs, PatternsArgs,
+    RuleArgs, RulesArgs,
 };
 use crate::day::{parse_day, Day};
 use crate::ingest::columns::ColumnMap;
+use crate::ingest::dialect::{parse_delimiter, parse_encoding, DialectOptions};
 use crate::ingest::timestamp::{parse_offset, OffsetSeconds};
 use crate::ingest::IngestOptions;
 use crate::input::InputPath;
@@ -112,6 +114,16 @@ pub struct RunConfig {
     pub permits: Option<InputPath>,
     /// Expulsion decisions (`--expulsions`).
     pub expulsions: Option<InputPath>,
+    /// `--delimiter` and `--encoding`.
+    pub dialect: DialectOptions,
+}
+
+/// `--delimiter` and `--encoding`, checked.
+pub fn dialect_options(args: &DialectArgs) -> Result<DialectOptions> {
+    Ok(DialectOptions {
+        delimiter: args.delimiter.as_deref().map(parse_delimiter).transpose()?,
+        encoding: args.encoding.as_deref().map(parse_encoding).transpose()?,
+    })
 }
 
 impl RunConfig {
@@ -127,6 +139,7 @@ impl RunConfig {
             columns: ColumnMap::from_args(&args.columns)?,
             permits: args.facts.permits.as_deref().map(InputPath::new),
             expulsions: args.facts.expulsions.as_deref().map(InputPath::new),
+            dialect: dialect_options(&args.dialect)?,
         })
     }
 
@@ -153,6 +166,7 @@ impl RunConfig {
                 columns: self.columns.clone(),
                 only_person: only_person.map(str::to_string),
                 show_progress,
+                dialect: self.dialect,
             },
             grandfather: self.grandfather.unwrap_or(rules.grandfather),
             rules,
@@ -253,6 +267,8 @@ pub struct DiffConfig {
     pub fail_on_new: bool,
     /// No counts on stderr.
     pub quiet: bool,
+    /// How CSV reports are written (`--delimiter`, `--encoding`).
+    pub dialect: DialectOptions,
 }
 
 impl DiffConfig {
@@ -265,6 +281,7 @@ impl DiffConfig {
             all: args.all,
             fail_on_new: args.fail_on_new,
             quiet: args.quiet,
+            dialect: dialect_options(&args.dialect)?,
         })
     }
 }

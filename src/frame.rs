@@ -240,7 +240,8 @@ pub struct Scratch {
 mod tests {
     use super::*;
     use crate::ingest::columns::ColumnMap;
-    use crate::ingest::{read_csv_crossings, IngestOptions, ReadLayout, Source};
+    use crate::ingest::dialect::TextEncoding;
+    use crate::ingest::{read_csv_crossings, CsvFile, IngestOptions, ReadLayout, Source};
 
     const ROWS: &str = "person_id,nationality,direction,crossed_at
 B,RUS,entry,2023-03-01
@@ -256,9 +257,15 @@ C,KGZ,entry,2023-03-03
             columns: ColumnMap::default(),
             only_person: None,
             show_progress: false,
+            dialect: Default::default(),
         };
-        let outcomes = read_csv_crossings(
-            "t.csv",
+        let file = CsvFile {
+            label: "t.csv",
+            text: TextEncoding::UTF8_DEFAULT,
+            tab_by_name: false,
+        };
+        let (outcomes, _) = read_csv_crossings(
+            &file,
             Source::Stream(Box::new(ROWS.as_bytes())),
             &options,
             ReadLayout::DEFAULT,

@@ -1,15 +1,20 @@
 //! Input files, opened one way for everything the tool reads (the twin of `output`).
 //!
 //! `-` is standard input; a name ending in `.gz`, or in `.zst`/`.zstd` (any case), is
-//! decompressed as it is read. Every failure names the file. The reader returned is
-//! `Send`, so it can feed a reader thread.
+//! decompressed as it is read. Text in another encoding than UTF-8 (`--encoding`, or a
+//! byte-order mark) is decoded to UTF-8 before anything parses it; a byte that
+//! cannot be decoded becomes one byte that is not UTF-8 either (0xFF), so the row holding
+//! it is rejected like any row with invalid text. Every failure names the file. The
+//! reader returned is `Send`, so it can feed a reader thread.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 
 use anyhow::{Context, Result};
+use encoding_rs::{DecoderResult, Encoding, UTF_8};
 use indicatif::ProgressBar;
 
+use crate::ingest::dialect::{EncodingFrom, TextEncoding};
 use crate::ingest::parallel::Source;
 
 /// A file the tool reads, as the user named it.
@@ -43,6 +48,16 @@ impl InputPath {
             && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
     }
 
+    /// Whether the name says tab-separated: `.tsv` or `.tab`, compressed or not.
+    pub fn names_tab_separated(&self) -> bool {
+        let name = self.path.to_ascii_lowercase();
+        let name = [".gz", ".zst", ".zstd"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .unwrap_or(&name);
+        name.ends_with(".tsv") || name.ends_with(".tab")
+    }
+
     /// The file itself (not standard input), for readers that seek (Parquet).
     pub fn file(&self) -> Result<File> {
         File::open(&self.path).with_context(|| format!("cannot open {}", self.path))
@@ -68,26 +83,73 @@ impl InputPath {
         })
     }
 
-    /// The input's bytes for the CSV reader: a plain file is mapped into memory (no copy,
-    /// no reader thread); standard input and compressed files are streams.
-    pub fn source(&self, progress: &ProgressBar) -> Result<Source> {
+    /// The input's text, as UTF-8, for the CSV reader, and the encoding it was read in:
+    /// `encoding` (`None`: UTF-8), unless the text begins with a byte-order mark. A plain
+    /// UTF-8 file is mapped into memory (no copy, no reader thread); standard input,
+    /// compressed files and text to decode are streams.
+    pub fn source(
+        &self,
+        progress: &ProgressBar,
+        encoding: Option<&'static Encoding>,
+    ) -> Result<(Source, TextEncoding)> {
+        let said = match encoding {
+            Some(encoding) => TextEncoding {
+                encoding,
+                from: EncodingFrom::Option,
+            },
+            None => TextEncoding::UTF8_DEFAULT,
+        };
         let plain = !self.is_stdin()
             && !self.has_extension(".gz")
             && !self.has_extension(".zst")
             && !self.has_extension(".zstd");
-        if plain {
+        if plain && said.encoding == UTF_8 {
             let file = self.file()?;
             if file.metadata().is_ok_and(|m| m.is_file()) {
                 // SAFETY: the map is only read. Were another program to truncate the file
-                // while it is mapped, reading the lost pages would end the process with
+                // while it is read, the process would be killed by the kernel with
                 // SIGBUS (a failed run, never a silently short audit); the README says so.
                 let map = unsafe { memmap2::Mmap::map(&file) }
                     .with_context(|| format!("cannot read {}", self.path))?;
-                progress.inc(map.len() as u64);
-                return Ok(Source::Mapped(map));
+                if Encoding::for_bom(&map).is_none() {
+                    progress.inc(map.len() as u64);
+                    return Ok((Source::Mapped(map), said));
+                }
             }
         }
-        Ok(Source::Stream(self.open(progress)?))
+        let (bom, stream) = peek_bom(self.open(progress)?)
+            .with_context(|| format!("cannot read {}", self.label()))?;
+        // As the WHATWG Encoding Standard decodes: a byte-order mark wins over a label.
+        let text = match bom {
+            Some(encoding) => TextEncoding {
+                encoding,
+                from: EncodingFrom::ByteOrderMark,
+            },
+            None => said,
+        };
+        // UTF-8 is read as it is (the CSV reader skips its byte-order mark).
+        let stream = if text.encoding == UTF_8 {
+            stream
+        } else {
+            Box::new(Decoding::new(stream, text.encoding))
+        };
+        Ok((Source::Stream(stream), text))
+    }
+
+    /// The whole input as UTF-8 text (decompressed by extension, decoded as `source`
+    /// decodes): a report for `diff`.
+    pub fn read_decoded(&self, encoding: Option<&'static Encoding>) -> Result<Vec<u8>> {
+        let (source, _) = self.source(&ProgressBar::hidden(), encoding)?;
+        let mut bytes = Vec::new();
+        match source {
+            Source::Mapped(map) => bytes.extend_from_slice(&map),
+            Source::Stream(mut stream) => {
+                stream
+                    .read_to_end(&mut bytes)
+                    .with_context(|| format!("cannot read {}", self.label()))?;
+            }
+        }
+        Ok(bytes)
     }
 
     /// The whole input as bytes (decompressed by extension): a rule file, a key file.
@@ -113,6 +175,134 @@ impl InputPath {
     }
 }
 
+/// Reads the first bytes to see a byte-order mark (UTF-8 or UTF-16), then gives them back.
+fn peek_bom(
+    mut stream: Box<dyn Read + Send>,
+) -> io::Result<(Option<&'static Encoding>, Box<dyn Read + Send>)> {
+    let mut start = [0u8; 3];
+    let mut filled = 0;
+    while filled < start.len() {
+        match stream.read(&mut start[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let bom = Encoding::for_bom(&start[..filled]).map(|(encoding, _)| encoding);
+    let start = io::Cursor::new(start[..filled].to_vec());
+    Ok((bom, Box::new(start.chain(stream))))
+}
+
+/// Text in another encoding, read as UTF-8. A malformed sequence becomes the byte 0xFF
+/// (and an unassigned byte of a single-byte code page two of them), which is not UTF-8:
+/// the row it is in is rejected, its neighbours are read.
+pub struct Decoding<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    raw: Vec<u8>,
+    raw_start: usize,
+    raw_end: usize,
+    decoded: Vec<u8>,
+    decoded_start: usize,
+    decoded_end: usize,
+    inner_done: bool,
+    finished: bool,
+    /// A single-byte code page: its unassigned bytes decode to C1 controls, marked.
+    single_byte: bool,
+}
+
+const MALFORMED: u8 = 0xFF;
+
+/// Marks the C1 control characters (U+0080 to U+009F) of decoded text as malformed. The
+/// Encoding Standard decodes a byte a single-byte code page leaves unassigned (0x98 in
+/// Windows-1251) to the C1 control of the same number rather than to an error; no export
+/// means one, so the row holding it is rejected as undecodable.
+fn mark_c1_controls(utf8: &mut [u8]) {
+    let mut at = 0;
+    while let Some(offset) = memchr::memchr(0xC2, &utf8[at..]) {
+        let lead = at + offset;
+        if matches!(utf8.get(lead + 1), Some(0x80..=0x9F)) {
+            utf8[lead] = MALFORMED;
+            utf8[lead + 1] = MALFORMED;
+        }
+        at = lead + 1;
+    }
+}
+
+impl<R: Read> Decoding<R> {
+    pub fn new(inner: R, encoding: &'static Encoding) -> Decoding<R> {
+        Decoding {
+            inner,
+            // Strips a byte-order mark of the encoding (UTF-16 files start with one).
+            decoder: encoding.new_decoder_with_bom_removal(),
+            raw: vec![0; 64 << 10],
+            raw_start: 0,
+            raw_end: 0,
+            decoded: vec![0; 3 * (64 << 10) + 16],
+            decoded_start: 0,
+            decoded_end: 0,
+            inner_done: false,
+            finished: false,
+            single_byte: encoding.is_single_byte(),
+        }
+    }
+
+    /// Decodes the next stretch of input into `decoded`; `false` once all is decoded.
+    fn decode_more(&mut self) -> io::Result<bool> {
+        if self.finished {
+            return Ok(false);
+        }
+        if self.raw_start == self.raw_end && !self.inner_done {
+            self.raw_start = 0;
+            self.raw_end = loop {
+                match self.inner.read(&mut self.raw) {
+                    Ok(n) => break n,
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                    Err(error) => return Err(error),
+                }
+            };
+            self.inner_done = self.raw_end == 0;
+        }
+        // One byte is kept free for the mark of a malformed sequence.
+        let room = self.decoded.len() - 1;
+        let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
+            &self.raw[self.raw_start..self.raw_end],
+            &mut self.decoded[..room],
+            self.inner_done,
+        );
+        self.raw_start += read;
+        self.decoded_start = 0;
+        self.decoded_end = written;
+        if self.single_byte {
+            mark_c1_controls(&mut self.decoded[..written]);
+        }
+        match result {
+            DecoderResult::Malformed(_, _) => {
+                self.decoded[written] = MALFORMED;
+                self.decoded_end += 1;
+            }
+            DecoderResult::InputEmpty if self.inner_done => self.finished = true,
+            DecoderResult::InputEmpty | DecoderResult::OutputFull => {}
+        }
+        Ok(true)
+    }
+}
+
+impl<R: Read> Read for Decoding<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.decoded_start == self.decoded_end {
+            if !self.decode_more()? {
+                return Ok(0);
+            }
+        }
+        let count = out.len().min(self.decoded_end - self.decoded_start);
+        out[..count].copy_from_slice(&self.decoded[self.decoded_start..self.decoded_start + count]);
+        self.decoded_start += count;
+        Ok(count)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +313,45 @@ mod tests {
         assert!(InputPath::new("day.csv.Zst").has_extension(".zst"));
         assert!(!InputPath::new("gz").has_extension(".gz"));
         assert_eq!(InputPath::new("-").label(), "<stdin>");
+    }
+
+    fn decoded(bytes: &[u8], encoding: &'static Encoding) -> Vec<u8> {
+        let mut out = Vec::new();
+        Decoding::new(bytes, encoding)
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn text_is_decoded_and_bad_bytes_marked() {
+        // "Иван" in Windows-1251, then 0x98, which it leaves unassigned.
+        let mut expected = "Иван,".as_bytes().to_vec();
+        expected.extend([MALFORMED, MALFORMED, b'!']);
+        assert_eq!(
+            decoded(b"\xc8\xe2\xe0\xed,\x98!", encoding_rs::WINDOWS_1251),
+            expected
+        );
+        assert_eq!(
+            decoded(b"\xe9\xd7\xc1\xce", encoding_rs::KOI8_R),
+            "Иван".as_bytes()
+        );
+        assert_eq!(decoded(b"\xff\xfea\x00,\x00", encoding_rs::UTF_16LE), b"a,");
+        // A lone surrogate in UTF-16 is malformed.
+        assert_eq!(
+            decoded(b"a\x00\x00\xd8b\x00", encoding_rs::UTF_16LE),
+            [b'a', MALFORMED, b'b']
+        );
+    }
+
+    #[test]
+    fn tab_separated_by_name_in_any_case() {
+        for name in ["a.tsv", "a.TSV", "a.tab", "a.tsv.gz", "a.TSV.ZST"] {
+            assert!(InputPath::new(name).names_tab_separated(), "{name}");
+        }
+        for name in ["a.csv", "tsv", "a.tsv.csv", "-"] {
+            assert!(!InputPath::new(name).names_tab_separated(), "{name}");
+        }
     }
 
     #[test]

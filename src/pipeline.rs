@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::day::Day;
 use crate::engine::{evaluate, EngineContext, Finding};
 use crate::frame::{group, Grouped, Scratch};
+use crate::ingest::dialect::FileDialect;
 use crate::ingest::facts::{read_facts, FactRows, Facts, PersonFacts};
 use crate::ingest::{read_inputs, IngestOptions, Rejected};
 use crate::input::InputPath;
@@ -94,6 +95,15 @@ pub struct Outcome {
     pub last_day: Option<Day>,
     /// Permits and expulsions by person.
     pub facts: Facts,
+    /// How each CSV file was read: crossings in order, then permits, then expulsions.
+    pub dialects: Vec<FileDialect>,
+}
+
+impl Outcome {
+    /// A stderr line per file whose dialect was detected rather than said.
+    pub fn dialect_notes(&self) -> impl Iterator<Item = String> + '_ {
+        self.dialects.iter().filter_map(FileDialect::note)
+    }
 }
 
 impl Outcome {
@@ -114,8 +124,7 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
     let mut facts = read_facts(
         options.permits.as_ref(),
         options.expulsions.as_ref(),
-        options.ingest.tz,
-        options.ingest.only_person.as_deref(),
+        &options.ingest,
     )?;
     let mut accounting = RowAccounting {
         rows_read: ingested.rows_read,
@@ -124,6 +133,8 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
     };
     let mut rejected = ingested.rejected;
     rejected.append(&mut facts.rejected);
+    let mut dialects = ingested.dialects;
+    dialects.append(&mut facts.dialects);
     let mut seconds = StageSeconds {
         read: clock.elapsed().as_secs_f64(),
         ..StageSeconds::default()
@@ -164,6 +175,7 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
         first_day: ingested.first_day,
         last_day: ingested.last_day,
         facts,
+        dialects,
         seconds,
     })
 }

@@ -7,6 +7,7 @@ use std::io::Cursor;
 
 use proptest::prelude::*;
 use stayaudit::ingest::columns::ColumnMap;
+use stayaudit::ingest::dialect::DialectOptions;
 use stayaudit::ingest::{read_csv_source, IngestOptions, ReadLayout, Source};
 
 #[path = "reference/serial_reader.rs"]
@@ -20,6 +21,7 @@ fn options() -> IngestOptions {
         columns: ColumnMap::default(),
         only_person: None,
         show_progress: false,
+        dialect: DialectOptions::default(),
     }
 }
 
@@ -45,9 +47,20 @@ fn parallel_read(input: &[u8], layout: ReadLayout) -> Result<ReadOut, String> {
     streamed
 }
 
+/// The serial reader with the delimiter given: what detection must have found.
+fn reference_with(input: &[u8], delimiter: u8) -> Result<ReadOut, String> {
+    serial_read(
+        "t.csv",
+        input,
+        5 * 3600,
+        &ColumnMap::default(),
+        Some(delimiter),
+    )
+    .map_err(|error| format!("{error:#}"))
+}
+
 fn reference(input: &[u8]) -> Result<ReadOut, String> {
-    serial_read("t.csv", input, 5 * 3600, &ColumnMap::default())
-        .map_err(|error| format!("{error:#}"))
+    reference_with(input, b',')
 }
 
 /// Pieces of CSV that meet at every boundary case: quoted fields with line breaks,
@@ -74,7 +87,8 @@ fn token() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-fn export() -> impl Strategy<Value = Vec<u8>> {
+/// A header (one of a few forms, or none) and the records after it.
+fn export_parts() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
     (
         prop_oneof![
             6 => Just(b"person_id,nationality,direction,crossed_at,checkpoint,basis\n".to_vec()),
@@ -85,13 +99,11 @@ fn export() -> impl Strategy<Value = Vec<u8>> {
         ],
         prop::collection::vec(token(), 0..60),
     )
-        .prop_map(|(header, tokens)| {
-            let mut bytes = header;
-            for token in tokens {
-                bytes.extend_from_slice(&token);
-            }
-            bytes
-        })
+        .prop_map(|(header, tokens)| (header, tokens.concat()))
+}
+
+fn export() -> impl Strategy<Value = Vec<u8>> {
+    export_parts().prop_map(|(header, body)| [header, body].concat())
 }
 
 fn layout() -> impl Strategy<Value = ReadLayout> {
@@ -110,6 +122,30 @@ proptest! {
     #[test]
     fn parallel_reader_equals_serial_reader(input in export(), layout in layout()) {
         prop_assert_eq!(parallel_read(&input, layout), reference(&input));
+    }
+
+    /// The same exports with every `,` made another delimiter (in quoted fields too,
+    /// which stay quoted): the parallel reader must detect it from the header line,
+    /// wherever the chunks cut that line, and then read as the serial reader told it.
+    #[test]
+    fn other_delimiters_are_detected_and_read_alike(
+        (header, body) in export_parts(),
+        delimiter in prop::sample::select(vec![b';', b'\t', b'|']),
+        layout in layout(),
+    ) {
+        let input: Vec<u8> = [header.as_slice(), &body]
+            .concat()
+            .into_iter()
+            .map(|byte| if byte == b',' { delimiter } else { byte })
+            .collect();
+        // Without a header, the first record's line decides (nothing fits: a comma).
+        let expected = if header.is_empty() {
+            serial_read("t.csv", &input, 5 * 3600, &ColumnMap::default(), None)
+                .map_err(|error| format!("{error:#}"))
+        } else {
+            reference_with(&input, delimiter)
+        };
+        prop_assert_eq!(parallel_read(&input, layout), expected);
     }
 }
 

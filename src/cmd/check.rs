@@ -25,6 +25,10 @@ pub fn run(config: CheckConfig) -> Result<Status> {
         .run
         .pipeline(config.on, Some(person_id), true, true)?;
     let outcome = pipeline::run(&options)?;
+    // The answer goes to standard output; how a file was read is a note beside it.
+    for note in outcome.dialect_notes() {
+        eprintln!("{note}");
+    }
     let (Some(first_day), Some(last_day)) = (outcome.first_day, outcome.last_day) else {
         bail!(
             "no valid crossing rows in the input ({} rows read, all rejected)",

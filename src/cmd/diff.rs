@@ -10,8 +10,8 @@ use crate::output::write_output;
 use crate::report::diff::{changes_table, compare, read_report, Change};
 
 pub fn run(config: DiffConfig) -> Result<Status> {
-    let before = read_report(&config.old)?;
-    let now = read_report(&config.new)?;
+    let before = read_report(&config.old, config.dialect)?;
+    let now = read_report(&config.new, config.dialect)?;
     let changes = compare(&before, &now, config.all);
     write_output(config.out.as_deref(), |out: &mut dyn Write| {
         changes_table(&changes).write(config.format, out)

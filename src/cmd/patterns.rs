@@ -51,6 +51,9 @@ pub fn run(args: PatternsConfig) -> Result<Status> {
     })?;
 
     if !args.quiet {
+        for note in outcome.dialect_notes() {
+            eprintln!("{note}");
+        }
         eprintln!(
             "stayaudit: {} persons, {} visa runs ({} before, {} after the change); tables and report.html written to {}",
             outcome.persons.len(),

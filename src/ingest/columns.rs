@@ -83,6 +83,15 @@ impl ColumnMap {
         Ok(map)
     }
 
+    /// The header names the required fields are looked for under.
+    pub fn required_headers(&self) -> Vec<&str> {
+        Field::ALL
+            .iter()
+            .filter(|field| field.required())
+            .map(|&field| self.header_for(field))
+            .collect()
+    }
+
     pub fn header_for(&self, field: Field) -> &str {
         self.renamed
             .iter()
@@ -97,6 +106,9 @@ pub struct HeaderLayout {
     /// Number of fields in the header: every row must have exactly this many.
     pub width: usize,
     indexes: [Option<usize>; 6],
+    /// The encoding the file's text was decoded from (bytes that were not valid in it
+    /// reach the rows as invalid UTF-8, and their rejection names it).
+    pub encoding: &'static encoding_rs::Encoding,
 }
 
 impl HeaderLayout {
@@ -114,7 +126,11 @@ impl HeaderLayout {
             locate_columns(header, &wanted, "; map other names with --col FIELD=HEADER")?;
         let mut indexes = [None; 6];
         indexes.copy_from_slice(&found);
-        Ok(HeaderLayout { width, indexes })
+        Ok(HeaderLayout {
+            width,
+            indexes,
+            encoding: encoding_rs::UTF_8,
+        })
     }
 
     pub fn index(&self, field: Field) -> Option<usize> {

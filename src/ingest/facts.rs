@@ -6,15 +6,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use encoding_rs::Encoding;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
 use super::columns::{locate_columns, Wanted};
-use super::parallel::{read_csv, PieceSink, ReadLayout};
+use super::dialect::{undecodable, FileDialect};
+use super::parallel::{PieceSink, ReadLayout};
 use super::record::Fields;
 use super::row::{record_text, RawRecord};
 use super::timestamp::{parse_timestamp, OffsetSeconds};
-use super::{header_names, Rejected};
+use super::{header_names, CsvFile, IngestOptions, Rejected};
 use crate::day::Day;
 use crate::input::InputPath;
 
@@ -41,6 +43,8 @@ pub struct Facts {
     pub permits: Option<FactRows>,
     pub expulsions: Option<FactRows>,
     pub rejected: Vec<Rejected>,
+    /// How each side file was read.
+    pub dialects: Vec<FileDialect>,
 }
 
 impl Facts {
@@ -84,15 +88,14 @@ impl Kind {
 pub fn read_facts(
     permits: Option<&InputPath>,
     expulsions: Option<&InputPath>,
-    tz: OffsetSeconds,
-    only: Option<&str>,
+    options: &IngestOptions,
 ) -> Result<Facts> {
     let mut facts = Facts::default();
     if let Some(input) = permits {
-        facts.permits = Some(read_file(input, Kind::Permits, tz, only, &mut facts)?);
+        facts.permits = Some(read_file(input, Kind::Permits, options, &mut facts)?);
     }
     if let Some(input) = expulsions {
-        facts.expulsions = Some(read_file(input, Kind::Expulsions, tz, only, &mut facts)?);
+        facts.expulsions = Some(read_file(input, Kind::Expulsions, options, &mut facts)?);
     }
     for person in facts.by_person.values_mut() {
         person.permits.sort_unstable();
@@ -104,34 +107,53 @@ pub fn read_facts(
 fn read_file(
     input: &InputPath,
     kind: Kind,
-    tz: OffsetSeconds,
-    only: Option<&str>,
+    options: &IngestOptions,
     facts: &mut Facts,
 ) -> Result<FactRows> {
     let label = input.label();
-    let source = input
-        .source(&ProgressBar::hidden())
+    let (tz, only) = (options.tz, options.only_person.as_deref());
+    let (source, text) = input
+        .source(&ProgressBar::hidden(), options.dialect.encoding)
         .with_context(|| kind.flag())?;
+    let file = CsvFile {
+        label,
+        text,
+        tab_by_name: input.names_tab_separated(),
+    };
     let wanted = kind.columns();
-    let pieces = read_csv(label, source, b',', ReadLayout::DEFAULT, |header| {
-        let Some(header) = header else {
-            bail!("{label}: the file is empty (expected a header row)");
-        };
-        let (width, columns) = locate_columns(&header_names(header), &wanted, "")
-            .with_context(|| format!("{label}: bad header"))?;
-        let columns: Arc<[Option<usize>]> = columns.into();
-        let wanted = &wanted;
-        Ok(move |_| FactSink {
-            label,
-            kind,
-            tz,
-            width,
-            columns: Arc::clone(&columns),
-            wanted,
-            only,
-            outcome: FactPiece::default(),
-        })
-    })?;
+    let required: Vec<&str> = wanted
+        .iter()
+        .filter(|column| column.required)
+        .map(|column| column.header)
+        .collect();
+    let delimiter = options.dialect.delimiter;
+    let (pieces, dialect) = file.read(
+        source,
+        delimiter,
+        &required,
+        ReadLayout::DEFAULT,
+        |header| {
+            let Some(header) = header else {
+                bail!("{label}: the file is empty (expected a header row)");
+            };
+            let (width, columns) = locate_columns(&header_names(header), &wanted, "")
+                .with_context(|| format!("{label}: bad header"))?;
+            let columns: Arc<[Option<usize>]> = columns.into();
+            let wanted = &wanted;
+            Ok(move |_| FactSink {
+                label,
+                kind,
+                tz,
+                width,
+                columns: Arc::clone(&columns),
+                wanted,
+                only,
+                encoding: text.encoding,
+                outcome: FactPiece::default(),
+            })
+        },
+    )?;
+    facts.dialects.push(dialect);
     let mut rows = FactRows::default();
     for parsed in pieces {
         let piece = parsed.piece;
@@ -171,6 +193,7 @@ struct FactSink<'a> {
     columns: Arc<[Option<usize>]>,
     wanted: &'a [Wanted<'static>],
     only: Option<&'a str>,
+    encoding: &'static Encoding,
     outcome: FactPiece,
 }
 
@@ -187,6 +210,7 @@ impl PieceSink for FactSink<'_> {
             self.wanted,
             self.kind,
             self.tz,
+            self.encoding,
         ) {
             Err((field, reason)) => {
                 rows.rows_rejected += 1;
@@ -225,6 +249,7 @@ fn parse_row<'a>(
     wanted: &[Wanted<'static>],
     kind: Kind,
     tz: OffsetSeconds,
+    encoding: &'static Encoding,
 ) -> Result<(&'a str, Fact), (&'static str, String)> {
     if record.width() != width {
         return Err((
@@ -238,7 +263,7 @@ fn parse_row<'a>(
             None => Ok(""),
             Some(index) => std::str::from_utf8(record.field(index))
                 .map(str::trim)
-                .map_err(|_| (field_name(position), "not valid UTF-8".to_string())),
+                .map_err(|_| (field_name(position), undecodable(encoding))),
         }
     };
     let day = |position: usize| -> Result<Day, (&'static str, String)> {

@@ -9,6 +9,7 @@
 
 pub mod columns;
 pub mod crossings;
+pub mod dialect;
 pub mod facts;
 pub mod parallel;
 pub mod parquet_export;
@@ -26,6 +27,7 @@ use crate::day::Day;
 use crate::input::InputPath;
 use columns::{ColumnMap, HeaderLayout};
 use crossings::{CrossingPiece, Crossings, PieceOutcome};
+use dialect::{choose_delimiter, DialectOptions, FileDialect, TextEncoding};
 pub use parallel::Source;
 use parallel::{ParsedPiece, PieceSink};
 use record::Fields;
@@ -40,6 +42,8 @@ pub struct IngestOptions {
     pub only_person: Option<String>,
     /// A progress bar on stderr (shown only when stderr is a terminal).
     pub show_progress: bool,
+    /// `--delimiter` and `--encoding`, for every CSV file read (crossings and facts).
+    pub dialect: DialectOptions,
 }
 
 /// One input row that could not be used, and why.
@@ -64,6 +68,8 @@ pub struct Ingested {
     /// Earliest and latest local day of any valid row, kept or not (as_of defaults to the latest).
     pub first_day: Option<Day>,
     pub last_day: Option<Day>,
+    /// How each CSV input was read, in input order.
+    pub dialects: Vec<FileDialect>,
 }
 
 impl Ingested {
@@ -107,17 +113,24 @@ pub fn read_inputs_with(
             ingested.add(outcome, &mut pieces);
             continue;
         }
-        let source = input.source(&progress)?;
-        for outcome in read_csv_crossings(input.label(), source, options, layout)? {
+        let (source, text) = input.source(&progress, options.dialect.encoding)?;
+        let file = CsvFile {
+            label: input.label(),
+            text,
+            tab_by_name: input.names_tab_separated(),
+        };
+        let (outcomes, dialect) = read_csv_crossings(&file, source, options, layout)?;
+        for outcome in outcomes {
             ingested.add(outcome, &mut pieces);
         }
+        ingested.dialects.push(dialect);
     }
     progress.finish_and_clear();
     ingested.crossings = Crossings::merge(pieces, options.tz);
     Ok(ingested)
 }
 
-/// Reads one CSV source as a whole export (the differential tests' way in).
+/// Reads one UTF-8 CSV source as a whole export (the differential tests' way in).
 pub fn read_csv_source(
     label: &str,
     source: Source,
@@ -126,39 +139,106 @@ pub fn read_csv_source(
 ) -> Result<Ingested> {
     let mut ingested = Ingested::default();
     let mut pieces = Vec::new();
-    for outcome in read_csv_crossings(label, source, options, layout)? {
+    let file = CsvFile {
+        label,
+        text: TextEncoding::UTF8_DEFAULT,
+        tab_by_name: false,
+    };
+    let (outcomes, dialect) = read_csv_crossings(&file, source, options, layout)?;
+    for outcome in outcomes {
         ingested.add(outcome, &mut pieces);
     }
+    ingested.dialects.push(dialect);
     ingested.crossings = Crossings::merge(pieces, options.tz);
     Ok(ingested)
 }
 
+/// A CSV input as the readers need it named: for messages, its decoded text's
+/// encoding, and whether its name says tab-separated.
+pub struct CsvFile<'a> {
+    pub label: &'a str,
+    pub text: TextEncoding,
+    pub tab_by_name: bool,
+}
+
+impl CsvFile<'_> {
+    /// Reads the file's CSV records with the delimiter chosen from its first line;
+    /// returns the pieces and how the file was read.
+    pub fn read<S, F>(
+        &self,
+        source: Source,
+        given_delimiter: Option<u8>,
+        required: &[&str],
+        layout: ReadLayout,
+        header: impl FnOnce(Option<&Fields>) -> Result<F>,
+    ) -> Result<(Vec<ParsedPiece<S::Piece>>, FileDialect)>
+    where
+        S: PieceSink,
+        F: Fn(usize) -> S + Sync,
+    {
+        let mut chosen = (b',', dialect::DelimiterFrom::Default);
+        let pieces = parallel::read_csv(
+            self.label,
+            source,
+            |line| {
+                chosen = choose_delimiter(
+                    self.label,
+                    line,
+                    given_delimiter,
+                    self.tab_by_name,
+                    required,
+                )?;
+                Ok(chosen.0)
+            },
+            layout,
+            header,
+        )?;
+        let dialect = FileDialect {
+            file: self.label.to_string(),
+            delimiter: chosen.0,
+            delimiter_from: chosen.1,
+            encoding: self.text.encoding,
+            encoding_from: self.text.from,
+        };
+        Ok((pieces, dialect))
+    }
+}
+
 /// Reads one CSV source: its pieces' outcomes, in input order, lines placed.
 pub fn read_csv_crossings(
-    label: &str,
+    file: &CsvFile,
     source: Source,
     options: &IngestOptions,
     layout: ReadLayout,
-) -> Result<Vec<PieceOutcome>> {
-    let pieces = parallel::read_csv(label, source, b',', layout, |header| {
-        let Some(header) = header else {
-            bail!(
-                "{label}: the file is empty (expected a header row with {})",
-                columns::required_names()
-            );
-        };
-        let header = HeaderLayout::resolve(&header_names(header), &options.columns)
-            .with_context(|| format!("{label}: bad header"))?;
-        let header = Arc::new(header);
-        let label: Arc<str> = label.into();
-        Ok(move |piece_bytes| CrossingSink {
-            label: Arc::clone(&label),
-            layout: Arc::clone(&header),
-            options,
-            outcome: PieceOutcome::with_capacity(piece_bytes),
-        })
-    })?;
-    Ok(pieces.into_iter().map(place_lines).collect())
+) -> Result<(Vec<PieceOutcome>, FileDialect)> {
+    let label = file.label;
+    let required = options.columns.required_headers();
+    let (pieces, dialect) = file.read(
+        source,
+        options.dialect.delimiter,
+        &required,
+        layout,
+        |header| {
+            let Some(header) = header else {
+                bail!(
+                    "{label}: the file is empty (expected a header row with {})",
+                    columns::required_names()
+                );
+            };
+            let mut header = HeaderLayout::resolve(&header_names(header), &options.columns)
+                .with_context(|| format!("{label}: bad header"))?;
+            header.encoding = file.text.encoding;
+            let header = Arc::new(header);
+            let label: Arc<str> = label.into();
+            Ok(move |piece_bytes| CrossingSink {
+                label: Arc::clone(&label),
+                layout: Arc::clone(&header),
+                options,
+                outcome: PieceOutcome::with_capacity(piece_bytes),
+            })
+        },
+    )?;
+    Ok((pieces.into_iter().map(place_lines).collect(), dialect))
 }
 
 /// A header record as the names `HeaderLayout` matches.
@@ -275,6 +355,7 @@ mod tests {
             columns: ColumnMap::default(),
             only_person: None,
             show_progress: false,
+            dialect: DialectOptions::default(),
         };
         // Tiny pieces, so records and line breaks fall across every boundary.
         let layout = ReadLayout {

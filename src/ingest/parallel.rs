@@ -66,13 +66,14 @@ pub enum Source {
     Mapped(memmap2::Mmap),
 }
 
-/// Reads a CSV input: `header` sees its first record (`None`: the input holds no record)
-/// and returns the factory of sinks for the data records (given the piece's length in
-/// bytes, to size what it holds).
+/// Reads a CSV input: `delimiter` sees its first line (without the byte-order mark and
+/// line break) and chooses the delimiter; `header` sees the first record (`None`: the
+/// input holds no record) and returns the factory of sinks for the data records (given
+/// the piece's length in bytes, to size what it holds).
 pub fn read_csv<S, F>(
     label: &str,
     source: Source,
-    delimiter: u8,
+    delimiter: impl FnOnce(&[u8]) -> Result<u8>,
     layout: ReadLayout,
     header: impl FnOnce(Option<&Fields>) -> Result<F>,
 ) -> Result<Vec<ParsedPiece<S::Piece>>>
@@ -92,6 +93,8 @@ where
     };
     // The header: the first record of the input, after a byte-order mark.
     let mut grow = false;
+    let mut choose_delimiter = Some(delimiter);
+    let mut delimiter = b',';
     let (make_sink, data_start) = loop {
         if let Some(chunks) = &mut chunks {
             chunks.extend(&mut batch, grow)?;
@@ -106,7 +109,13 @@ where
         if start == bytes.len() && batch.at_end {
             return header(None).map(|_| Vec::new());
         }
-        if start < bytes.len() {
+        let whole_line = batch.at_end || memchr::memchr2(b'\n', b'\r', &bytes[start..]).is_some();
+        if let Some(choose) = choose_delimiter.take_if(|_| whole_line) {
+            let line = &bytes[start..];
+            let line_end = memchr::memchr2(b'\n', b'\r', line).unwrap_or(line.len());
+            delimiter = choose(&line[..line_end])?;
+        }
+        if choose_delimiter.is_none() && start < bytes.len() {
             if let Scan::Record { fields, next, .. } =
                 RecordScanner::new(delimiter).scan(bytes, start, batch.at_end)
             {

@@ -8,6 +8,7 @@ use crate::rules::normalize_basis;
 use crate::text::trim;
 
 use super::columns::{Field, HeaderLayout};
+use super::dialect::undecodable;
 use super::timestamp::{parse_timestamp, OffsetSeconds, Timestamp};
 use crate::nationality::Nationality;
 
@@ -95,7 +96,7 @@ pub fn check_row<'a>(
             Some(index) => record
                 .text(index)
                 .map(trim)
-                .ok_or_else(|| error(field.name(), "not valid UTF-8")),
+                .ok_or_else(|| error(field.name(), undecodable(layout.encoding))),
         }
     };
     let person_id = text(Field::PersonId)?;

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::table::{Cell, Kind, Table};
 use crate::day::{parse_day, Day};
+use crate::ingest::dialect::{choose_delimiter, DialectOptions};
 use crate::input::InputPath;
 
 /// The fields of a report row that a diff compares.
@@ -79,7 +80,11 @@ pub struct PersonChange {
 }
 
 /// Reads a report written by `stayaudit audit`: person_id -> standing.
-pub fn read_report(input: &InputPath) -> Result<BTreeMap<String, Standing>> {
+/// A CSV report may be in another dialect (`dialect`; else detected as for crossings).
+pub fn read_report(
+    input: &InputPath,
+    dialect: DialectOptions,
+) -> Result<BTreeMap<String, Standing>> {
     let label = input.label();
     let rows = if input.has_extension(".parquet") {
         read_parquet(input)
@@ -89,7 +94,7 @@ pub fn read_report(input: &InputPath) -> Result<BTreeMap<String, Standing>> {
     {
         read_json_lines(input)
     } else {
-        read_csv(input)
+        read_csv(input, dialect)
     }
     .with_context(|| format!("{label}: not a stayaudit report"))?;
     let mut persons = BTreeMap::new();
@@ -129,8 +134,23 @@ fn day(text: &str, field: &str) -> Result<Option<Day>> {
     parse_day(text).map(Some).with_context(|| field.to_string())
 }
 
-fn read_csv(input: &InputPath) -> Result<Vec<(String, Standing)>> {
-    let mut reader = csv::Reader::from_reader(input.open(&indicatif::ProgressBar::hidden())?);
+fn read_csv(input: &InputPath, dialect: DialectOptions) -> Result<Vec<(String, Standing)>> {
+    let text = input.read_decoded(dialect.encoding)?;
+    let first_line = text
+        .split(|&b| b == b'\n' || b == b'\r')
+        .next()
+        .unwrap_or(&[]);
+    let required: Vec<&str> = ["person_id"].into_iter().chain(COMPARED).collect();
+    let (delimiter, _) = choose_delimiter(
+        input.label(),
+        first_line,
+        dialect.delimiter,
+        input.names_tab_separated(),
+        &required,
+    )?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(text.as_slice());
     let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
     missing_columns(&header)?;
     let at = |name: &str| header.iter().position(|h| h == name).expect("checked");

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::day::format_day;
 use crate::engine::ViolationKind;
+use crate::ingest::dialect::FileDialect;
 use crate::ingest::facts::FactRows;
 use crate::pipeline::{Outcome, PipelineConfig, RowAccounting, StageSeconds};
 use crate::stays::AnomalyKind;
@@ -14,6 +15,11 @@ use crate::stays::AnomalyKind;
 pub struct Summary {
     pub stayaudit_version: &'static str,
     pub inputs: Vec<String>,
+    /// The field delimiter of the CSV files read (crossings and side files), when they
+    /// share one; `null` when they differ (see `csv_files`) or none was CSV.
+    pub delimiter: Option<String>,
+    /// How each CSV file was read: delimiter and encoding, and how each was chosen.
+    pub csv_files: Vec<FileDialect>,
     pub rules: String,
     pub as_of: Option<String>,
     pub gaps: String,
@@ -109,6 +115,8 @@ pub fn summarize(outcome: &Outcome, settings: RunSettings) -> Summary {
     Summary {
         stayaudit_version: env!("CARGO_PKG_VERSION"),
         inputs: settings.inputs,
+        delimiter: shared_delimiter(&outcome.dialects),
+        csv_files: outcome.dialects.clone(),
         rules: settings.rules,
         as_of: outcome.as_of.map(format_day),
         gaps: settings.gaps,
@@ -133,9 +141,25 @@ pub fn summarize(outcome: &Outcome, settings: RunSettings) -> Summary {
     }
 }
 
+/// The delimiter every CSV file was read with, if they agree.
+fn shared_delimiter(dialects: &[FileDialect]) -> Option<String> {
+    let first = dialects.first()?.delimiter;
+    dialects
+        .iter()
+        .all(|dialect| dialect.delimiter == first)
+        .then(|| char::from(first).to_string())
+}
+
 impl Summary {
-    /// A few lines for a person at a terminal.
+    /// A few lines for a person at a terminal (a line first for each CSV file whose
+    /// delimiter or encoding was detected).
     pub fn human(&self, report_target: &str) -> String {
+        let notes: String = self
+            .csv_files
+            .iter()
+            .filter_map(FileDialect::note)
+            .map(|note| note + "\n")
+            .collect();
         let a = &self.accounting;
         let as_of = self.as_of.as_deref().unwrap_or("-");
         let by_violation: Vec<String> = self
@@ -144,7 +168,7 @@ impl Summary {
             .map(|(name, n)| format!("{name} {n}"))
             .collect();
         format!(
-            "stayaudit: {} rows read from {} input(s): {} used, {} rejected, {} duplicates, {} after as_of\n\
+            "{notes}stayaudit: {} rows read from {} input(s): {} used, {} rejected, {} duplicates, {} after as_of\n\
              stayaudit: {} persons, {} stays, as of {as_of} under {}; {} flagged ({}), {} in the country\n\
              stayaudit: report written to {report_target}",
             a.rows_read,

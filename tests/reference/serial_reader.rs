@@ -13,6 +13,7 @@ use std::rc::Rc;
 use anyhow::{bail, Context, Result};
 use stayaudit::ingest::columns::{required_names, ColumnMap, HeaderLayout};
 use stayaudit::ingest::crossings::{partition_of, person_hash, Crossings, PARTITIONS};
+use stayaudit::ingest::dialect::choose_delimiter;
 use stayaudit::ingest::row::{check_row, record_text};
 use stayaudit::ingest::{Ingested, Rejected};
 
@@ -72,12 +73,31 @@ fn rows_of(crossings: &Crossings) -> Vec<RowOut> {
     rows
 }
 
-/// Reads one CSV source with the csv crate, as the tool once did.
-pub fn serial_read(label: &str, input: &[u8], tz: i32, columns: &ColumnMap) -> Result<ReadOut> {
+/// Reads one CSV source with the csv crate, as the tool once did. `delimiter`: `None`
+/// chooses it from the first line with the tool's rule, as the parallel reader does.
+pub fn serial_read(
+    label: &str,
+    input: &[u8],
+    tz: i32,
+    columns: &ColumnMap,
+    delimiter: Option<u8>,
+) -> Result<ReadOut> {
+    let delimiter = match delimiter {
+        Some(delimiter) => delimiter,
+        None => {
+            let text = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+            let first_line = text
+                .split(|&b| b == b'\n' || b == b'\r')
+                .find(|line| !line.is_empty())
+                .unwrap_or(&[]);
+            choose_delimiter(label, first_line, None, false, &columns.required_headers())?.0
+        }
+    };
     let (reader, lines) = CountingReader::new(input);
     let mut csv_reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(reader);
     let mut record = csv::ByteRecord::new();
     let has_header = csv_reader
