@@ -1,0 +1,546 @@
+//! Exports as they come: other delimiters (`;` `\t` `|`), other encodings (Windows-1251,
+//! KOI8-R, UTF-16 with a byte-order mark), upper-case extensions. The same export in
+//! every dialect must give byte-identical outputs; bad bytes are one rejected row.
+
+mod workdir;
+
+use std::io::Write;
+
+use workdir::{parse_report, Workdir};
+
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+#[derive(Clone, Copy, Debug)]
+enum Encoding {
+    Utf8,
+    Windows1251,
+    Koi8R,
+    Utf16LeBom,
+    Utf16BeBom,
+}
+
+const ENCODINGS: [Encoding; 5] = [
+    Encoding::Utf8,
+    Encoding::Windows1251,
+    Encoding::Koi8R,
+    Encoding::Utf16LeBom,
+    Encoding::Utf16BeBom,
+];
+
+impl Encoding {
+    fn encode(self, text: &str) -> Vec<u8> {
+        let single_byte = |encoding: &'static encoding_rs::Encoding| {
+            let (bytes, _, unmappable) = encoding.encode(text);
+            assert!(!unmappable, "the test text fits {}", encoding.name());
+            bytes.into_owned()
+        };
+        let utf16 = |unit: fn(u16) -> [u8; 2]| {
+            std::iter::once(0xFEFF)
+                .chain(text.encode_utf16())
+                .flat_map(unit)
+                .collect()
+        };
+        match self {
+            Encoding::Utf8 => text.as_bytes().to_vec(),
+            Encoding::Windows1251 => single_byte(encoding_rs::WINDOWS_1251),
+            Encoding::Koi8R => single_byte(encoding_rs::KOI8_R),
+            Encoding::Utf16LeBom => utf16(u16::to_le_bytes),
+            Encoding::Utf16BeBom => utf16(u16::to_be_bytes),
+        }
+    }
+
+    /// The `--encoding` a user gives (none: UTF-8 by default, UTF-16 by its mark).
+    fn option(self) -> Option<&'static str> {
+        match self {
+            Encoding::Windows1251 => Some("windows-1251"),
+            Encoding::Koi8R => Some("koi8-r"),
+            Encoding::Utf8 | Encoding::Utf16LeBom | Encoding::Utf16BeBom => None,
+        }
+    }
+
+    /// The name the summary gives.
+    fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Windows1251 => "windows-1251",
+            Encoding::Koi8R => "KOI8-R",
+            Encoding::Utf16LeBom => "UTF-16LE",
+            Encoding::Utf16BeBom => "UTF-16BE",
+        }
+    }
+}
+
+/// A sample file's records. The row whose checkpoint is not UTF-8 is left out (in a
+/// single-byte encoding its bytes would be text), and, so that Cyrillic text is read
+/// and written back, the ids of about half the persons get a Cyrillic prefix and one
+/// checkpoint a Cyrillic name.
+fn sample_records(name: &str) -> Vec<csv::ByteRecord> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(root.join("sample-data").join(name)).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let mut records = Vec::new();
+    for (index, record) in reader.byte_records().enumerate() {
+        let record = record.unwrap();
+        if record
+            .iter()
+            .any(|field| std::str::from_utf8(field).is_err())
+        {
+            continue;
+        }
+        let fields: Vec<Vec<u8>> = record
+            .iter()
+            .enumerate()
+            .map(|(column, field)| match (index, column, field) {
+                (0, _, _) => field.to_vec(),
+                (_, 0, id) if id.last().is_some_and(|digit| digit % 2 == 0) => {
+                    ["ИД-".as_bytes(), id].concat()
+                }
+                (_, 4, b"ALA-AIRPORT") => "АЛМАТЫ-АЭРОПОРТ".as_bytes().to_vec(),
+                _ => field.to_vec(),
+            })
+            .collect();
+        records.push(csv::ByteRecord::from(fields));
+    }
+    records
+}
+
+fn write_csv(records: &[csv::ByteRecord], delimiter: u8) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_writer(Vec::new());
+    for record in records {
+        writer.write_byte_record(record).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+const FILES: [&str; 3] = ["crossings.csv", "permits.csv", "expulsions.csv"];
+
+/// A folder holding the sample's three files in one dialect (each run in its own
+/// folder, so file names, and with them the rejects file, are the same).
+fn sample_in(delimiter: u8, encoding: Encoding) -> Workdir {
+    let work = Workdir::new();
+    for name in FILES {
+        let text = write_csv(&sample_records(name), delimiter);
+        work.write(name, encoding.encode(&text));
+    }
+    work
+}
+
+fn audit(work: &Workdir, encoding: Encoding) -> workdir::Run {
+    let mut args = vec![
+        "audit",
+        "crossings.csv",
+        "--permits",
+        "permits.csv",
+        "--expulsions",
+        "expulsions.csv",
+        "-o",
+        "report.csv",
+        "--rejects",
+        "rejects.csv",
+        "--summary",
+        "summary.json",
+    ];
+    if let Some(label) = encoding.option() {
+        args.extend(["--encoding", label]);
+    }
+    let run = work.run(&args);
+    run.expect_code(0);
+    run
+}
+
+fn summary(work: &Workdir) -> serde_json::Value {
+    serde_json::from_str(&work.read("summary.json")).unwrap()
+}
+
+/// The baseline run: comma-separated UTF-8.
+fn baseline() -> (String, String, serde_json::Value) {
+    let work = sample_in(b',', Encoding::Utf8);
+    audit(&work, Encoding::Utf8);
+    (
+        work.read("report.csv"),
+        work.read("rejects.csv"),
+        summary(&work),
+    )
+}
+
+#[test]
+fn the_baseline_reads_cyrillic_ids_whole() {
+    let (_, rejects, summary) = baseline();
+    // With the prefixes taken off, the flagged persons are the sample's expected ones
+    // (the expected report is of the crossings alone).
+    let work = sample_in(b',', Encoding::Utf8);
+    let run = work.run(&["audit", "crossings.csv", "-q"]);
+    run.expect_code(0);
+    let report = run.stdout();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let expected = std::fs::read_to_string(root.join("sample-data/expected-report.csv")).unwrap();
+    let mut unprefixed: Vec<String> = report
+        .lines()
+        .skip(1)
+        .map(|line| line.strip_prefix("ИД-").unwrap_or(line).to_string())
+        .collect();
+    unprefixed.sort();
+    let mut expected_rows: Vec<String> = expected.lines().skip(1).map(str::to_string).collect();
+    expected_rows.sort();
+    assert_eq!(unprefixed, expected_rows);
+    assert!(
+        report.contains("\nИД-"),
+        "Cyrillic ids are flagged: {report}"
+    );
+    // The sample's rejected rows, less the one left out.
+    assert_eq!(rejects.lines().count(), 1 + 5, "{rejects}");
+    assert_eq!(summary["delimiter"], ",");
+    assert_eq!(summary["csv_files"][0]["delimiter_from"], "default");
+}
+
+#[test]
+fn every_delimiter_and_encoding_gives_the_same_report_and_rejects() {
+    let (report, rejects, base) = baseline();
+    for delimiter in DELIMITERS {
+        for encoding in ENCODINGS {
+            let case = format!("delimiter {:?}, {encoding:?}", char::from(delimiter));
+            let work = sample_in(delimiter, encoding);
+            let run = audit(&work, encoding);
+            assert_eq!(work.read("report.csv"), report, "{case}");
+            assert_eq!(work.read("rejects.csv"), rejects, "{case}");
+            let summary = summary(&work);
+            for count in ["rows_read", "rows_used", "rows_rejected", "duplicates"] {
+                assert_eq!(summary[count], base[count], "{case}: {count}");
+            }
+            assert_eq!(summary["permits"], base["permits"], "{case}");
+            assert_eq!(summary["expulsions"], base["expulsions"], "{case}");
+            // How each file was read, in the summary and (when detected) on stderr.
+            assert_eq!(
+                summary["delimiter"],
+                char::from(delimiter).to_string(),
+                "{case}"
+            );
+            let detected = delimiter != b',';
+            for (index, file) in FILES.iter().enumerate() {
+                let read = &summary["csv_files"][index];
+                assert_eq!(read["file"], *file, "{case}");
+                assert_eq!(
+                    read["delimiter_from"],
+                    if detected { "header" } else { "default" },
+                    "{case}"
+                );
+                assert_eq!(read["encoding"], encoding.name(), "{case}");
+            }
+            let note = format!("crossings.csv: fields split at {}", shown(delimiter));
+            assert_eq!(
+                run.stderr().contains(&note),
+                detected,
+                "{case}: {}",
+                run.stderr()
+            );
+        }
+    }
+}
+
+fn shown(delimiter: u8) -> String {
+    if delimiter == b'\t' {
+        "tab".into()
+    } else {
+        format!("'{}'", char::from(delimiter))
+    }
+}
+
+#[test]
+fn the_delimiter_option_and_a_tsv_name_are_followed() {
+    let work = sample_in(b'|', Encoding::Utf8);
+    let run = work.run(&["audit", "crossings.csv", "-d", "|", "-o", "report.csv"]);
+    run.expect_code(0);
+    assert!(
+        !run.stderr().contains("fields split at"),
+        "{}",
+        run.stderr()
+    );
+    // The same file read with another delimiter: its header does not hold the columns.
+    let wrong = work.run(&["audit", "crossings.csv", "--delimiter", ";"]);
+    wrong.expect_code(2);
+    assert!(
+        wrong.stderr().contains("crossings.csv: bad header"),
+        "{}",
+        wrong.stderr()
+    );
+
+    // Tab-separated by name, in any case, compressed too.
+    let tsv = write_csv(&sample_records("crossings.csv"), b'\t');
+    work.write("export.TSV", &tsv);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(tsv.as_bytes()).unwrap();
+    work.write("export.tsv.gz", gz.finish().unwrap());
+    for name in ["export.TSV", "export.tsv.gz"] {
+        work.run(&[
+            "audit",
+            name,
+            "-o",
+            "by-name.csv",
+            "--summary",
+            "s.json",
+            "-q",
+        ])
+        .expect_code(0);
+        let summary: serde_json::Value = serde_json::from_str(&work.read("s.json")).unwrap();
+        assert_eq!(
+            summary["csv_files"][0]["delimiter_from"], "extension",
+            "{name}"
+        );
+        // The sample without permits and expulsions: compare against its own baseline.
+        let plain = work.run(&["audit", "crossings.csv", "-d", "|"]);
+        assert_eq!(work.read("by-name.csv"), plain.stdout(), "{name}");
+    }
+}
+
+#[test]
+fn a_header_that_fits_two_delimiters_is_an_error_naming_both() {
+    let work = Workdir::new();
+    work.write(
+        "odd.csv",
+        "person_id;x|nationality|direction|crossed_at\nA;1|RUS|entry|2023-03-01\n",
+    );
+    let run = work.run(&["audit", "odd.csv"]);
+    run.expect_code(2);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("odd.csv: cannot tell the field delimiter")
+            && stderr.contains("';' and at '|'")
+            && stderr.contains("--delimiter"),
+        "{stderr}"
+    );
+    // Chosen, it reads: the id is `A;1`.
+    let chosen = work.run(&[
+        "audit",
+        "odd.csv",
+        "-d",
+        "|",
+        "--col",
+        "person_id=person_id;x",
+        "--all-persons",
+    ]);
+    chosen.expect_code(0);
+    assert_eq!(parse_report(&chosen.stdout())[0]["person_id"], "A;1");
+}
+
+#[test]
+fn a_semicolon_inside_a_quoted_field_stays_in_the_field() {
+    let work = Workdir::new();
+    work.write(
+        "excel.csv",
+        "person_id;nationality;direction;crossed_at;checkpoint\n\
+         \"Q;1\";RUS;entry;2023-03-01;\"NQZ; gate 3\"\n\
+         \"Q;1\";RUS;exit;2023-07-01;\"NQZ; gate \"\"B\"\"\"\n\
+         R2;KGZ;entry;2023-03-01;KORDAY\n",
+    );
+    let run = work.run(&["audit", "excel.csv", "--all-persons", "--summary", "s.json"]);
+    run.expect_code(0);
+    let rows = parse_report(&run.stdout());
+    let ids: Vec<&str> = rows.iter().map(|row| row["person_id"].as_str()).collect();
+    assert_eq!(ids, ["Q;1", "R2"]);
+    // Read as one stay of 123 days (both ends count), with no row rejected.
+    assert_eq!(rows[0]["longest_stay_days"], "123");
+    let summary: serde_json::Value = serde_json::from_str(&work.read("s.json")).unwrap();
+    assert_eq!(
+        (
+            summary["rows_used"].as_u64(),
+            summary["rows_rejected"].as_u64()
+        ),
+        (Some(3), Some(0))
+    );
+}
+
+#[test]
+fn undecodable_bytes_reject_their_row_and_the_rest_is_read() {
+    // Windows-1251 leaves 0x98 unassigned; a lone surrogate is not UTF-16; 0xFF is not UTF-8.
+    let windows_1251: Vec<u8> = [
+        &b"person_id;nationality;direction;crossed_at\n"[..],
+        &Encoding::Windows1251.encode("Иванов1;RUS;entry;2023-03-01\n"),
+        b"\xc8\x98;RUS;entry;2023-03-02\n",
+        &Encoding::Windows1251.encode("Петров2;KAZ;entry;2023-03-03\n"),
+    ]
+    .concat();
+    let mut utf16: Vec<u8> = Encoding::Utf16LeBom
+        .encode("person_id\tnationality\tdirection\tcrossed_at\nA1\tRUS\tentry\t2023-03-01\nA2\tR");
+    utf16.extend([0x00, 0xD8]); // a high surrogate with no low one after it
+    utf16.extend(
+        Encoding::Utf16LeBom.encode("S\tentry\t2023-03-02\nA3\tRUS\tentry\t2023-03-03\n")[2..]
+            .iter(),
+    );
+    let utf8 = b"person_id|nationality|direction|crossed_at\nA1|RUS|entry|2023-03-01\nA2|R\xffS|entry|2023-03-02\nA3|RUS|entry|2023-03-03\n".to_vec();
+    /// A file with one undecodable row (line 3), and where the reject must point.
+    struct Hostile {
+        name: &'static str,
+        bytes: Vec<u8>,
+        options: &'static [&'static str],
+        field: &'static str,
+        reason: &'static str,
+    }
+    let cases = [
+        Hostile {
+            name: "w1251.csv",
+            bytes: windows_1251,
+            options: &["--encoding", "cp1251"],
+            field: "person_id",
+            reason: "not valid windows-1251",
+        },
+        Hostile {
+            name: "unicode.txt",
+            bytes: utf16,
+            options: &[],
+            field: "nationality",
+            reason: "not valid UTF-16LE",
+        },
+        Hostile {
+            name: "utf8.csv",
+            bytes: utf8,
+            options: &[],
+            field: "nationality",
+            reason: "not valid UTF-8",
+        },
+    ];
+    for Hostile {
+        name,
+        bytes,
+        options,
+        field,
+        reason,
+    } in cases
+    {
+        let work = Workdir::new();
+        work.write(name, bytes);
+        let mut args = vec!["audit", name, "--all-persons", "--rejects", "rejects.csv"];
+        args.extend(options);
+        let run = work.run(&args);
+        run.expect_code(0);
+        let ids: Vec<String> = parse_report(&run.stdout())
+            .iter()
+            .map(|row| row["person_id"].clone())
+            .collect();
+        assert_eq!(ids.len(), 2, "{name}: {ids:?}");
+        let rejects = parse_report(&work.read("rejects.csv"));
+        assert_eq!(rejects.len(), 1, "{name}");
+        assert_eq!(
+            (
+                rejects[0]["line"].as_str(),
+                rejects[0]["field"].as_str(),
+                rejects[0]["reason"].as_str()
+            ),
+            ("3", field, reason),
+            "{name}"
+        );
+        if name == "w1251.csv" {
+            assert_eq!(ids, ["Иванов1", "Петров2"]);
+        }
+    }
+}
+
+#[test]
+fn check_patterns_and_diff_read_every_dialect() {
+    let comma = sample_in(b',', Encoding::Utf8);
+    let excel = sample_in(b';', Encoding::Windows1251);
+    // check: a Cyrillic id, found and answered alike.
+    let person = parse_report(&{
+        audit(&comma, Encoding::Utf8);
+        comma.read("report.csv")
+    })
+    .into_iter()
+    .map(|row| row["person_id"].clone())
+    .find(|id| id.starts_with("ИД-"))
+    .expect("a flagged Cyrillic id");
+    let check = |work: &Workdir, extra: &[&str]| {
+        let mut args = vec!["check", "crossings.csv", "--person", &person, "--json"];
+        args.extend(extra);
+        let run = work.run(&args);
+        run.expect_code(0);
+        run.stdout()
+    };
+    assert_eq!(
+        check(&excel, &["--encoding", "windows-1251"]),
+        check(&comma, &[])
+    );
+
+    // patterns: every table and the page alike.
+    for work in [&comma, &excel] {
+        let mut args = vec!["patterns", "crossings.csv", "-o", "out", "-q"];
+        if std::ptr::eq(work, &excel) {
+            args.extend(["--encoding", "windows-1251"]);
+        }
+        work.run(&args).expect_code(0);
+    }
+    let mut names: Vec<String> = std::fs::read_dir(comma.path("out"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() > 3, "{names:?}");
+    for name in &names {
+        let read = |work: &Workdir| std::fs::read(work.path("out").join(name)).unwrap();
+        assert!(read(&comma) == read(&excel), "out/{name} differs");
+    }
+
+    // diff: last night's report saved again by Excel (`;`, Windows-1251) against
+    // tonight's as "Unicode text" (tab, UTF-16 with its mark, which wins over the label).
+    let report = comma.read("report.csv");
+    let records: Vec<csv::ByteRecord> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(report.as_bytes())
+        .byte_records()
+        .map(Result::unwrap)
+        .collect();
+    comma.write(
+        "excel-report.csv",
+        Encoding::Windows1251.encode(&write_csv(&records, b';')),
+    );
+    comma.write(
+        "unicode-report.txt",
+        Encoding::Utf16LeBom.encode(&write_csv(&records, b'\t')),
+    );
+    let diff = comma.run(&[
+        "diff",
+        "excel-report.csv",
+        "unicode-report.txt",
+        "--encoding",
+        "windows-1251",
+        "--all",
+    ]);
+    diff.expect_code(0);
+    let rows = parse_report(&diff.stdout());
+    assert_eq!(rows.len(), records.len() - 1);
+    assert!(
+        rows.iter().all(|row| row["change"] == "unchanged"),
+        "{}",
+        diff.stdout()
+    );
+}
+
+#[test]
+fn upper_case_extensions_are_the_same_formats() {
+    let work = sample_in(b',', Encoding::Utf8);
+    let text = std::fs::read(work.path("crossings.csv")).unwrap();
+    work.write("EXPORT.CSV", &text);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&text).unwrap();
+    work.write("EXPORT.CSV.GZ", gz.finish().unwrap());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let parquet = std::fs::read(root.join("tests/fixtures/utc-timestamps.parquet")).unwrap();
+    work.write("lower.parquet", &parquet);
+    work.write("UPPER.PARQUET", &parquet);
+    let report = |name: &str| {
+        let run = work.run(&["audit", name, "--all-persons", "-q"]);
+        run.expect_code(0);
+        run.stdout()
+    };
+    let plain = report("crossings.csv");
+    assert!(plain.lines().count() > 10);
+    assert_eq!(report("EXPORT.CSV"), plain);
+    assert_eq!(report("EXPORT.CSV.GZ"), plain);
+    let lower = report("lower.parquet");
+    assert!(lower.lines().count() > 1);
+    assert_eq!(report("UPPER.PARQUET"), lower);
+}
