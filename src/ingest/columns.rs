@@ -204,10 +204,18 @@ pub fn locate_columns(
         } else {
             "columns"
         };
+        // UTF-16 text read as UTF-8 puts a NUL byte beside every ASCII letter: say so,
+        // since the names shown would otherwise look right but spaced out.
+        let utf16_hint = if header.iter().any(|name| name.contains(&0)) {
+            "; the header holds NUL bytes, as UTF-16 text without a byte-order mark does: \
+             read it with --encoding utf-16le (or utf-16be)"
+        } else {
+            ""
+        };
         bail!(
-            "missing required {plural} {} (header has: {}){missing_hint}",
+            "missing required {plural} {} (header has: {}){missing_hint}{utf16_hint}",
             missing.join(", "),
-            names.join(", ")
+            names.join(", ").replace('\0', "")
         );
     }
     Ok((names.len(), indexes))
@@ -219,6 +227,21 @@ mod tests {
 
     fn header(names: &[&str]) -> csv::ByteRecord {
         csv::ByteRecord::from(names.to_vec())
+    }
+
+    #[test]
+    fn utf16_without_a_mark_is_named_in_the_missing_columns_error() {
+        let utf16: Vec<u8> = "person_id".bytes().flat_map(|b| [b, 0]).collect();
+        let error =
+            HeaderLayout::resolve(&csv::ByteRecord::from(vec![utf16]), &ColumnMap::default())
+                .unwrap_err()
+                .to_string();
+        assert!(error.contains("--encoding utf-16le"), "{error}");
+        assert!(error.contains("header has: person_id)"), "{error}");
+        let plain = HeaderLayout::resolve(&header(&["id"]), &ColumnMap::default())
+            .unwrap_err()
+            .to_string();
+        assert!(!plain.contains("utf-16"), "{plain}");
     }
 
     #[test]
