@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::day::Day;
 use crate::engine::{evaluate, EngineContext, Finding};
 use crate::frame::{group, Grouped, Scratch};
-use crate::ingest::dialect::FileDialect;
+use crate::ingest::dialect::{undecodable, EncodingFrom, FileDialect};
 use crate::ingest::facts::{read_facts, FactRows, Facts, PersonFacts};
 use crate::ingest::{read_inputs, IngestOptions, Rejected};
 use crate::input::InputPath;
@@ -100,9 +100,30 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// A stderr line per file whose dialect was detected rather than said.
-    pub fn dialect_notes(&self) -> impl Iterator<Item = String> + '_ {
-        self.dialects.iter().filter_map(FileDialect::note)
+    /// Stderr lines on how the files were read: one per file whose dialect was detected
+    /// rather than said, and one per file read as UTF-8 by default that had rows
+    /// rejected as not UTF-8 (the usual sign of a file in another encoding).
+    pub fn dialect_notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = self.dialects.iter().filter_map(FileDialect::note).collect();
+        let not_utf8 = undecodable(encoding_rs::UTF_8);
+        for dialect in &self.dialects {
+            if dialect.encoding_from != EncodingFrom::Default {
+                continue;
+            }
+            let rows = self
+                .rejected
+                .iter()
+                .filter(|row| row.file == dialect.file && row.reason == not_utf8)
+                .count();
+            if rows > 0 {
+                notes.push(format!(
+                    "stayaudit: {}: {rows} row(s) rejected as not valid UTF-8; if the file is \
+                     in another encoding, name it with --encoding (e.g. windows-1251)",
+                    dialect.file
+                ));
+            }
+        }
+        notes
     }
 }
 

@@ -544,3 +544,41 @@ fn upper_case_extensions_are_the_same_formats() {
     assert!(lower.lines().count() > 1);
     assert_eq!(report("UPPER.PARQUET"), lower);
 }
+
+#[test]
+fn a_windows_1251_file_read_as_utf8_gets_a_hint_naming_the_option() {
+    let work = sample_in(b';', Encoding::Windows1251);
+    let hint = "crossings.csv: ";
+    let hinted = |run: &workdir::Run| {
+        run.stderr()
+            .lines()
+            .filter(|line| line.contains("rejected as not valid UTF-8") && line.contains(hint))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let unsaid = work.run(&[
+        "audit",
+        "crossings.csv",
+        "-o",
+        "report.csv",
+        "--rejects",
+        "rejects.csv",
+    ]);
+    unsaid.expect_code(0);
+    let lines = hinted(&unsaid);
+    assert_eq!(lines.len(), 1, "{}", unsaid.stderr());
+    assert!(lines[0].contains("--encoding"), "{}", lines[0]);
+    // The count is the rows the rejects file gives that reason (the Cyrillic ids).
+    let not_utf8 = parse_report(&work.read("rejects.csv"))
+        .iter()
+        .filter(|row| row["reason"] == "not valid UTF-8")
+        .count();
+    assert!(not_utf8 > 1000, "{not_utf8}");
+    assert!(
+        lines[0].contains(&format!(": {not_utf8} row(s) rejected")),
+        "{} (expected {not_utf8})",
+        lines[0]
+    );
+    let said = audit(&work, Encoding::Windows1251);
+    assert!(hinted(&said).is_empty(), "{}", said.stderr());
+}

@@ -78,6 +78,9 @@ pub fn run(config: AuditConfig) -> Result<Status> {
         })?;
     }
     if !config.quiet {
+        for note in outcome.dialect_notes() {
+            eprintln!("{note}");
+        }
         eprintln!(
             "{}",
             summary.human(config.out.as_deref().unwrap_or("standard output"))

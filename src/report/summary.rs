@@ -151,15 +151,8 @@ fn shared_delimiter(dialects: &[FileDialect]) -> Option<String> {
 }
 
 impl Summary {
-    /// A few lines for a person at a terminal (a line first for each CSV file whose
-    /// delimiter or encoding was detected).
+    /// A few lines for a person at a terminal.
     pub fn human(&self, report_target: &str) -> String {
-        let notes: String = self
-            .csv_files
-            .iter()
-            .filter_map(FileDialect::note)
-            .map(|note| note + "\n")
-            .collect();
         let a = &self.accounting;
         let as_of = self.as_of.as_deref().unwrap_or("-");
         let by_violation: Vec<String> = self
@@ -168,7 +161,7 @@ impl Summary {
             .map(|(name, n)| format!("{name} {n}"))
             .collect();
         format!(
-            "{notes}stayaudit: {} rows read from {} input(s): {} used, {} rejected, {} duplicates, {} after as_of\n\
+            "stayaudit: {} rows read from {} input(s): {} used, {} rejected, {} duplicates, {} after as_of\n\
              stayaudit: {} persons, {} stays, as of {as_of} under {}; {} flagged ({}), {} in the country\n\
              stayaudit: report written to {report_target}",
             a.rows_read,
