@@ -117,16 +117,30 @@ impl InputPath {
                 }
             }
         }
-        let (bom, stream) = peek_bom(self.open(progress)?)
-            .with_context(|| format!("cannot read {}", self.label()))?;
+        let cannot_read = || format!("cannot read {}", self.label());
+        let (start, stream) = peek(self.open(progress)?, 3).with_context(cannot_read)?;
         // As the WHATWG Encoding Standard decodes: a byte-order mark wins over a label.
-        let text = match bom {
-            Some(encoding) => TextEncoding {
+        let mut text = match Encoding::for_bom(&start) {
+            Some((encoding, _)) => TextEncoding {
                 encoding,
                 from: EncodingFrom::ByteOrderMark,
             },
             None => said,
         };
+        let mut stream = stream;
+        if text.from == EncodingFrom::Option
+            && text.encoding != UTF_8
+            && text.encoding.is_ascii_compatible()
+        {
+            let (start, rest) = peek(stream, UTF8_EVIDENCE_BYTES).with_context(cannot_read)?;
+            if is_utf8_text(&start) {
+                text = TextEncoding {
+                    encoding: UTF_8,
+                    from: EncodingFrom::ValidUtf8,
+                };
+            }
+            stream = rest;
+        }
         // UTF-8 is read as it is (the CSV reader skips its byte-order mark).
         let stream = if text.encoding == UTF_8 {
             stream
@@ -176,12 +190,18 @@ impl InputPath {
 }
 
 /// Reads the first bytes to see a byte-order mark (UTF-8 or UTF-16), then gives them back.
-fn peek_bom(
+/// How much of a file is looked at to see whether text said to be in a legacy encoding
+/// is UTF-8 after all.
+const UTF8_EVIDENCE_BYTES: usize = 1 << 20;
+
+/// The first `want` bytes of a stream (fewer at its end), and the whole stream again.
+fn peek(
     mut stream: Box<dyn Read + Send>,
-) -> io::Result<(Option<&'static Encoding>, Box<dyn Read + Send>)> {
-    let mut start = [0u8; 3];
+    want: usize,
+) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
+    let mut start = vec![0u8; want];
     let mut filled = 0;
-    while filled < start.len() {
+    while filled < want {
         match stream.read(&mut start[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
@@ -189,14 +209,29 @@ fn peek_bom(
             Err(error) => return Err(error),
         }
     }
-    let bom = Encoding::for_bom(&start[..filled]).map(|(encoding, _)| encoding);
-    let start = io::Cursor::new(start[..filled].to_vec());
-    Ok((bom, Box::new(start.chain(stream))))
+    start.truncate(filled);
+    Ok((
+        start.clone(),
+        Box::new(io::Cursor::new(start).chain(stream)),
+    ))
 }
 
-/// Text in another encoding, read as UTF-8. A malformed sequence becomes the byte 0xFF
-/// (and an unassigned byte of a single-byte code page two of them), which is not UTF-8:
-/// the row it is in is rejected, its neighbours are read.
+/// Whether the start of a file is UTF-8 holding some non-ASCII text (a sequence cut at
+/// its end is fine). Windows-1251 or KOI8-R Cyrillic is practically never valid UTF-8
+/// (a letter would have to be followed by a byte those pages give to symbols), so such
+/// text is UTF-8 whatever `--encoding` says: a report stayaudit wrote, a UTF-8 permits
+/// file beside a Windows-1251 export.
+fn is_utf8_text(start: &[u8]) -> bool {
+    let valid = match std::str::from_utf8(start) {
+        Ok(_) => true,
+        Err(error) => error.error_len().is_none(),
+    };
+    valid && !start.is_ascii()
+}
+
+/// Text in another encoding, read as UTF-8. A malformed sequence (or an unassigned byte
+/// of a single-byte code page) becomes the byte 0xFF, which is not UTF-8: the row it is
+/// in is rejected, its neighbours are read.
 pub struct Decoding<R> {
     inner: R,
     decoder: encoding_rs::Decoder,
@@ -214,20 +249,29 @@ pub struct Decoding<R> {
 
 const MALFORMED: u8 = 0xFF;
 
-/// Marks the C1 control characters (U+0080 to U+009F) of decoded text as malformed. The
-/// Encoding Standard decodes a byte a single-byte code page leaves unassigned (0x98 in
-/// Windows-1251) to the C1 control of the same number rather than to an error; no export
-/// means one, so the row holding it is rejected as undecodable.
-fn mark_c1_controls(utf8: &mut [u8]) {
-    let mut at = 0;
-    while let Some(offset) = memchr::memchr(0xC2, &utf8[at..]) {
-        let lead = at + offset;
-        if matches!(utf8.get(lead + 1), Some(0x80..=0x9F)) {
-            utf8[lead] = MALFORMED;
-            utf8[lead + 1] = MALFORMED;
+/// Marks the C1 control characters (U+0080 to U+009F) of decoded text as malformed, one
+/// mark for each, and returns the text's new length. The Encoding Standard decodes a byte
+/// a single-byte code page leaves unassigned (0x98 in Windows-1251) to the C1 control of
+/// the same number rather than to an error; no export means one, so the row holding it is
+/// rejected as undecodable.
+fn mark_c1_controls(utf8: &mut [u8]) -> usize {
+    let (mut read, mut write) = (0, 0);
+    while let Some(offset) = memchr::memchr(0xC2, &utf8[read..]) {
+        let lead = read + offset;
+        let control = matches!(utf8.get(lead + 1), Some(0x80..=0x9F));
+        let kept_to = if control { lead } else { lead + 1 };
+        utf8.copy_within(read..kept_to, write);
+        write += kept_to - read;
+        if control {
+            utf8[write] = MALFORMED;
+            write += 1;
+            read = lead + 2;
+        } else {
+            read = lead + 1;
         }
-        at = lead + 1;
     }
+    utf8.copy_within(read.., write);
+    write + (utf8.len() - read)
 }
 
 impl<R: Read> Decoding<R> {
@@ -275,11 +319,11 @@ impl<R: Read> Decoding<R> {
         self.decoded_start = 0;
         self.decoded_end = written;
         if self.single_byte {
-            mark_c1_controls(&mut self.decoded[..written]);
+            self.decoded_end = mark_c1_controls(&mut self.decoded[..written]);
         }
         match result {
             DecoderResult::Malformed(_, _) => {
-                self.decoded[written] = MALFORMED;
+                self.decoded[self.decoded_end] = MALFORMED;
                 self.decoded_end += 1;
             }
             DecoderResult::InputEmpty if self.inner_done => self.finished = true,
@@ -327,7 +371,7 @@ mod tests {
     fn text_is_decoded_and_bad_bytes_marked() {
         // "Иван" in Windows-1251, then 0x98, which it leaves unassigned.
         let mut expected = "Иван,".as_bytes().to_vec();
-        expected.extend([MALFORMED, MALFORMED, b'!']);
+        expected.extend([MALFORMED, b'!']);
         assert_eq!(
             decoded(b"\xc8\xe2\xe0\xed,\x98!", encoding_rs::WINDOWS_1251),
             expected
@@ -342,6 +386,30 @@ mod tests {
             decoded(b"a\x00\x00\xd8b\x00", encoding_rs::UTF_16LE),
             [b'a', MALFORMED, b'b']
         );
+    }
+
+    #[test]
+    fn c1_controls_become_one_mark_each() {
+        let mut text = "a\u{98}б\u{80}\u{a0}c".as_bytes().to_vec();
+        let length = mark_c1_controls(&mut text);
+        let mut expected = b"a".to_vec();
+        expected.push(MALFORMED);
+        expected.extend("б".as_bytes());
+        expected.push(MALFORMED);
+        expected.extend("\u{a0}c".as_bytes());
+        assert_eq!(&text[..length], expected);
+    }
+
+    #[test]
+    fn utf8_text_is_told_from_legacy_text() {
+        assert!(is_utf8_text("ИД-1,RUS".as_bytes()));
+        // Cut inside a character at the end of the sample: still UTF-8.
+        assert!(is_utf8_text(&"ИД".as_bytes()[..3]));
+        assert!(!is_utf8_text(b"A1,RUS"), "ASCII tells nothing");
+        let (windows_1251, _, _) = encoding_rs::WINDOWS_1251.encode("Иванов,Петров");
+        assert!(!is_utf8_text(&windows_1251));
+        let (koi8, _, _) = encoding_rs::KOI8_R.encode("Иванов,Петров");
+        assert!(!is_utf8_text(&koi8));
     }
 
     #[test]

@@ -582,3 +582,96 @@ fn a_windows_1251_file_read_as_utf8_gets_a_hint_naming_the_option() {
     let said = audit(&work, Encoding::Windows1251);
     assert!(hinted(&said).is_empty(), "{}", said.stderr());
 }
+
+#[test]
+fn utf8_files_beside_a_windows_1251_export_are_read_as_utf8() {
+    // The regional office's crossings in Windows-1251; the national permits file, and a
+    // report stayaudit wrote, in UTF-8 (no byte-order mark). A permit holder gets a
+    // Cyrillic id in both files.
+    let renamed = |name: &str| -> Vec<csv::ByteRecord> {
+        sample_records(name)
+            .into_iter()
+            .map(|record| {
+                let fields: Vec<Vec<u8>> = record
+                    .iter()
+                    .map(|field| match field {
+                        b"PM4375525" => "ПМ4375525".as_bytes().to_vec(),
+                        _ => field.to_vec(),
+                    })
+                    .collect();
+                csv::ByteRecord::from(fields)
+            })
+            .collect()
+    };
+    let write_all = |work: &Workdir, encoding: Encoding, permits_encoding: Encoding| {
+        for name in FILES {
+            let text = write_csv(&renamed(name), b';');
+            let encoding = if name == "permits.csv" {
+                permits_encoding
+            } else {
+                encoding
+            };
+            work.write(name, encoding.encode(&text));
+        }
+    };
+    let utf8 = Workdir::new();
+    write_all(&utf8, Encoding::Utf8, Encoding::Utf8);
+    audit(&utf8, Encoding::Utf8);
+    let report = utf8.read("report.csv");
+    let without_permits = utf8.run(&["audit", "crossings.csv", "-q"]);
+    assert_ne!(
+        without_permits.stdout(),
+        report,
+        "the permit changes the report"
+    );
+
+    let work = Workdir::new();
+    write_all(&work, Encoding::Windows1251, Encoding::Utf8);
+    let run = audit(&work, Encoding::Windows1251);
+    assert_eq!(
+        work.read("report.csv"),
+        report,
+        "the permit of a Cyrillic id still applies"
+    );
+    let read = summary(&work)["csv_files"].clone();
+    assert_eq!(
+        (&read[0]["encoding"], &read[0]["encoding_from"]),
+        (&"windows-1251".into(), &"option".into())
+    );
+    assert_eq!(
+        (&read[1]["encoding"], &read[1]["encoding_from"]),
+        (&"UTF-8".into(), &"valid_utf8".into())
+    );
+    assert!(
+        run.stderr()
+            .lines()
+            .any(|line| line.starts_with("stayaudit: permits.csv:")
+                && line.contains("text read as UTF-8, not as --encoding says")),
+        "{}",
+        run.stderr()
+    );
+    // diff: yesterday's report as stayaudit wrote it, today's re-saved by Excel.
+    let records: Vec<csv::ByteRecord> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(report.as_bytes())
+        .byte_records()
+        .map(Result::unwrap)
+        .collect();
+    let resaved = write_csv(&records, b';');
+    assert!(
+        resaved.contains("\"cumulative;"),
+        "quoted where it holds ';'"
+    );
+    work.write("old.csv", &report);
+    work.write("new.csv", Encoding::Windows1251.encode(&resaved));
+    let diff = work.run(&[
+        "diff",
+        "old.csv",
+        "new.csv",
+        "--encoding",
+        "windows-1251",
+        "--fail-on-new",
+    ]);
+    diff.expect_code(0);
+    assert_eq!(diff.stdout().lines().count(), 1, "{}", diff.stdout());
+}

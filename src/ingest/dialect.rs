@@ -39,8 +39,14 @@ pub enum DelimiterFrom {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EncodingFrom {
+    /// `--encoding`.
     Option,
+    /// The file's byte-order mark (it wins over `--encoding`).
     ByteOrderMark,
+    /// UTF-8, because `--encoding` named a legacy encoding but the file's non-ASCII
+    /// text is valid UTF-8 (which legacy-encoded text practically never is).
+    ValidUtf8,
+    /// UTF-8: nothing said otherwise.
     Default,
 }
 
@@ -99,6 +105,12 @@ impl FileDialect {
                 "text read as {} (its byte-order mark)",
                 self.encoding.name()
             ));
+        }
+        if self.encoding_from == EncodingFrom::ValidUtf8 {
+            said.push(
+                "text read as UTF-8, not as --encoding says: its non-ASCII text is valid UTF-8"
+                    .to_string(),
+            );
         }
         (!said.is_empty()).then(|| format!("stayaudit: {}: {}", self.file, said.join("; ")))
     }
