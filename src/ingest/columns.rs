@@ -165,7 +165,8 @@ pub fn locate_columns(
     wanted: &[Wanted],
     missing_hint: &str,
 ) -> Result<(usize, Vec<Option<usize>>)> {
-    let names: Vec<String> = header
+    // As read (trimmed, the byte-order mark off) for messages; lower-cased for matching.
+    let shown: Vec<String> = header
         .iter()
         .enumerate()
         .map(|(i, raw)| {
@@ -174,9 +175,10 @@ pub fn locate_columns(
             } else {
                 raw
             };
-            String::from_utf8_lossy(raw).trim().to_lowercase()
+            String::from_utf8_lossy(raw).trim().to_string()
         })
         .collect();
+    let names: Vec<String> = shown.iter().map(|name| name.to_lowercase()).collect();
     let mut indexes = Vec::with_capacity(wanted.len());
     let mut missing = Vec::new();
     for column in wanted {
@@ -204,21 +206,81 @@ pub fn locate_columns(
         } else {
             "columns"
         };
-        // UTF-16 text read as UTF-8 puts a NUL byte beside every ASCII letter: say so,
-        // since the names shown would otherwise look right but spaced out.
-        let utf16_hint = if header.iter().any(|name| name.contains(&0)) {
-            "; the header holds NUL bytes, as UTF-16 text without a byte-order mark does: \
-             read it with --encoding utf-16le (or utf-16be)"
-        } else {
-            ""
-        };
+        let required: Vec<String> = wanted
+            .iter()
+            .filter(|column| column.required)
+            .map(|column| column.header.to_lowercase())
+            .collect();
         bail!(
-            "missing required {plural} {} (header has: {}){missing_hint}{utf16_hint}",
+            "missing required {plural} {} (header has: {}){missing_hint}{}",
             missing.join(", "),
-            names.join(", ").replace('\0', "")
+            header_for_message(&shown),
+            header_hints(header, &names, &required)
         );
     }
     Ok((names.len(), indexes))
+}
+
+/// A header as an error message shows it: at most 12 names of at most 40 characters
+/// (a file read in the wrong encoding or without line breaks can have a megabyte of
+/// "header"), NUL bytes left out.
+fn header_for_message(names: &[String]) -> String {
+    const NAMES: usize = 12;
+    const CHARS: usize = 40;
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(NAMES)
+        .map(|name| {
+            let name: String = name.chars().filter(|&c| c != '\0').collect();
+            match name.char_indices().nth(CHARS) {
+                Some((cut, _)) => format!("{}...", &name[..cut]),
+                None => name,
+            }
+        })
+        .collect();
+    if names.len() > NAMES {
+        shown.push(format!("... {} more", names.len() - NAMES));
+    }
+    shown.join(", ")
+}
+
+/// What a header that lacks required columns suggests about how the file was read: the
+/// wrong delimiter, UTF-16 without a byte-order mark, or another encoding than the one
+/// read.
+fn header_hints(header: &csv::ByteRecord, names: &[String], required: &[String]) -> String {
+    let mut hints = String::new();
+    for delimiter in [',', ';', '\t', '|'] {
+        let splits_into_required = names.iter().any(|name| {
+            name.contains(delimiter)
+                && name
+                    .split(delimiter)
+                    .any(|part| required.iter().any(|wanted| wanted == part.trim()))
+        });
+        if splits_into_required {
+            let shown = if delimiter == '\t' {
+                "tab".to_string()
+            } else {
+                format!("'{delimiter}'")
+            };
+            hints.push_str(&format!(
+                "; split at {shown} the header holds required names: choose it with --delimiter"
+            ));
+        }
+    }
+    // UTF-16 text read as UTF-8 puts a NUL byte beside every ASCII letter.
+    if header.iter().any(|name| name.contains(&0)) {
+        hints.push_str(
+            "; the header holds NUL bytes, as UTF-16 text without a byte-order mark does: \
+             read it with --encoding utf-16le (or utf-16be)",
+        );
+    } else if header.iter().any(|name| std::str::from_utf8(name).is_err()) {
+        hints.push_str(
+            "; the header holds bytes that are not text in the encoding read (UTF-8 unless \
+             --encoding says otherwise): name the file's encoding with --encoding \
+             (e.g. windows-1251)",
+        );
+    }
+    hints
 }
 
 #[cfg(test)]
@@ -227,6 +289,51 @@ mod tests {
 
     fn header(names: &[&str]) -> csv::ByteRecord {
         csv::ByteRecord::from(names.to_vec())
+    }
+
+    #[test]
+    fn a_bad_header_is_shown_short_with_what_it_suggests() {
+        let many: Vec<String> = (0..50).map(|i| format!("Col{i}")).collect();
+        let error = locate_columns(
+            &csv::ByteRecord::from(many),
+            &[Wanted::named("person_id", true)],
+            "",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("(header has: Col0, Col1,"), "{error}");
+        assert!(error.contains("Col11, ... 38 more)"), "{error}");
+        let long = "x".repeat(100_000);
+        let error = HeaderLayout::resolve(&header(&[&long]), &ColumnMap::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.len() < 1000, "{} bytes", error.len());
+        // The wrong delimiter.
+        let error = HeaderLayout::resolve(
+            &header(&["Person_ID;Nationality;direction;crossed_at"]),
+            &ColumnMap::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("split at ';' the header holds required names"),
+            "{error}"
+        );
+        assert!(
+            error.contains("header has: Person_ID;Nationality;"),
+            "{error}"
+        );
+        // Windows-1251 read as UTF-8.
+        let error = HeaderLayout::resolve(
+            &csv::ByteRecord::from(vec![b"\xcf\xe0\xf1\xef\xee\xf0\xf2".to_vec()]),
+            &ColumnMap::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("name the file's encoding with --encoding"),
+            "{error}"
+        );
     }
 
     #[test]
