@@ -303,7 +303,7 @@ fn a_file_that_is_not_a_report_is_an_error_naming_it() {
     let missing = work.run(&["diff", "crossings.csv", "twice.csv"]);
     missing.expect_code(2);
     assert!(
-        missing.stderr().contains("crossings.csv: not a stayaudit report: missing column(s) violations, overstay_days, entries_over_limit, first_violation_date"),
+        missing.stderr().contains("crossings.csv: not a stayaudit report: missing required columns violations, overstay_days, entries_over_limit, first_violation_date"),
         "{}",
         missing.stderr()
     );

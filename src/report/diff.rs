@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::table::{Cell, Kind, Table};
 use crate::day::{parse_day, Day};
+use crate::ingest::columns::{locate_columns, Wanted};
 use crate::ingest::dialect::{choose_delimiter, DialectOptions};
 use crate::input::InputPath;
 
@@ -113,7 +114,12 @@ fn missing_columns(found: &[String]) -> Result<()> {
         .filter(|wanted| !found.iter().any(|name| name == wanted))
         .collect();
     if !missing.is_empty() {
-        bail!("missing column(s) {}", missing.join(", "));
+        let plural = if missing.len() == 1 {
+            "column"
+        } else {
+            "columns"
+        };
+        bail!("missing required {plural} {}", missing.join(", "));
     }
     Ok(())
 }
@@ -150,33 +156,68 @@ fn read_csv(input: &InputPath, dialect: DialectOptions) -> Result<Vec<(String, S
     )?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
+        .has_headers(false)
         .from_reader(text.as_slice());
-    let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
-    missing_columns(&header)?;
-    let at = |name: &str| header.iter().position(|h| h == name).expect("checked");
-    let (id, violations, overstay, entries, first) = (
-        at("person_id"),
-        at("violations"),
-        at("overstay_days"),
-        at("entries_over_limit"),
-        at("first_violation_date"),
-    );
+    let mut records = reader.byte_records();
+    let header = match records.next() {
+        Some(header) => header?,
+        None => bail!("the file is empty"),
+    };
+    // The same column matching (and hints on a bad header) as every other CSV input.
+    let wanted: Vec<Wanted> = required
+        .iter()
+        .map(|&name| Wanted::named(name, true))
+        .collect();
+    let (_, columns) = locate_columns(&header, &wanted, "")?;
+    let [id, violations, overstay, entries, first] =
+        [0, 1, 2, 3, 4].map(|at| columns[at].expect("required columns are found"));
     let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
+    for record in records {
         let record = record?;
-        let line = index + 2;
         let standing = (|| {
-            Ok::<_, anyhow::Error>(Standing {
-                violations: record[violations].to_string(),
-                overstay_days: count(&record[overstay], "overstay_days")?,
-                entries_over_limit: count(&record[entries], "entries_over_limit")?,
-                first_violation_date: day(&record[first], "first_violation_date")?,
-            })
+            let text = |at: usize| {
+                std::str::from_utf8(&record[at]).map_err(|_| {
+                    anyhow::anyhow!(
+                        "not valid text in the encoding read (UTF-8 unless --encoding says \
+                         otherwise): name the report's encoding with --encoding \
+                         (e.g. windows-1251)"
+                    )
+                })
+            };
+            Ok::<_, anyhow::Error>((
+                text(id)?.to_string(),
+                Standing {
+                    violations: text(violations)?.to_string(),
+                    overstay_days: count(text(overstay)?, "overstay_days")?,
+                    entries_over_limit: count(text(entries)?, "entries_over_limit")?,
+                    first_violation_date: day(text(first)?, "first_violation_date")?,
+                },
+            ))
         })()
-        .with_context(|| format!("line {line}"))?;
-        rows.push((record[id].to_string(), standing));
+        .with_context(|| {
+            let start = record.position().map_or(0, |at| at.byte() as usize);
+            format!("line {}", line_of(&text, start))
+        })?;
+        rows.push(standing);
     }
     Ok(rows)
+}
+
+/// The physical line (from 1) a record starting at `byte` is on: CRLF, LF and a lone CR
+/// each end a line. (The csv crate's own count comes out one short after CRLF, because
+/// it starts the next record at the LF of a CRLF; so does its byte offset, skipped here.)
+fn line_of(text: &[u8], byte: usize) -> usize {
+    let mut byte = byte.min(text.len());
+    if byte > 0 && text[byte - 1] == b'\r' && text.get(byte) == Some(&b'\n') {
+        byte += 1;
+    }
+    let before = &text[..byte];
+    let breaks = before
+        .iter()
+        .enumerate()
+        .filter(|&(at, &b)| b == b'\n' || (b == b'\r' && text.get(at + 1) != Some(&b'\n')))
+        .count();
+    1 + breaks
 }
 
 fn read_json_lines(input: &InputPath) -> Result<Vec<(String, Standing)>> {
@@ -330,6 +371,19 @@ pub fn changes_table(changes: &[PersonChange]) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_physical_after_crlf_lf_and_lone_cr() {
+        let text = b"h\r\na\nb\rc\r\n\"d\ne\"\r\nf";
+        let starts: Vec<usize> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&text[..])
+            .byte_records()
+            .map(|record| record.unwrap().position().unwrap().byte() as usize)
+            .collect();
+        let lines: Vec<usize> = starts.iter().map(|&at| line_of(text, at)).collect();
+        assert_eq!(lines, [1, 2, 3, 4, 5, 7]);
+    }
 
     fn standing(violations: &str, overstay: u32) -> Standing {
         Standing {
