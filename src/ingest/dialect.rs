@@ -142,7 +142,11 @@ pub fn parse_encoding(text: &str) -> Result<&'static Encoding> {
     match Encoding::for_label(text.trim().as_bytes()) {
         // The "replacement" encoding decodes everything to one error: no use here.
         Some(encoding) if encoding != encoding_rs::REPLACEMENT => Ok(encoding),
-        _ => bail!(
+        Some(_) => bail!(
+            "--encoding '{text}': a label of the \"replacement\" encoding, which decodes \
+             nothing; name the file's encoding (e.g. utf-8, windows-1251, koi8-r, utf-16le)"
+        ),
+        None => bail!(
             "--encoding '{text}': not an encoding label of the WHATWG Encoding Standard \
              (e.g. utf-8, windows-1251, koi8-r, utf-16le)"
         ),
