@@ -388,6 +388,44 @@ mod tests {
         );
     }
 
+    /// A reader that hands out its bytes a few at a time, as a pipe or a decompressor may.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let count = self.step.min(out.len()).min(self.bytes.len());
+            out[..count].copy_from_slice(&self.bytes[..count]);
+            self.bytes = &self.bytes[count..];
+            Ok(count)
+        }
+    }
+
+    proptest::proptest! {
+        /// Where the input's reads end does not change the text: a character or a
+        /// malformed sequence cut between two reads decodes as if whole.
+        #[test]
+        fn decoding_does_not_depend_on_read_sizes(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            step in 1usize..8,
+            which in 0usize..4,
+        ) {
+            let encoding = [
+                encoding_rs::WINDOWS_1251,
+                encoding_rs::KOI8_R,
+                encoding_rs::UTF_16LE,
+                encoding_rs::SHIFT_JIS,
+            ][which];
+            let mut trickled = Vec::new();
+            Decoding::new(Trickle { bytes: &bytes, step }, encoding)
+                .read_to_end(&mut trickled)
+                .unwrap();
+            proptest::prop_assert_eq!(trickled, decoded(&bytes, encoding));
+        }
+    }
+
     #[test]
     fn c1_controls_become_one_mark_each() {
         let mut text = "a\u{98}б\u{80}\u{a0}c".as_bytes().to_vec();
