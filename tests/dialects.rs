@@ -118,6 +118,16 @@ fn write_csv(records: &[csv::ByteRecord], delimiter: u8) -> String {
     String::from_utf8(writer.into_inner().unwrap()).unwrap()
 }
 
+/// A CSV text's records, header included (to write them again in another dialect).
+fn records_of(text: &str) -> Vec<csv::ByteRecord> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .byte_records()
+        .map(Result::unwrap)
+        .collect()
+}
+
 const FILES: [&str; 3] = ["crossings.csv", "permits.csv", "expulsions.csv"];
 
 /// A folder holding the sample's three files in one dialect (each run in its own
@@ -487,12 +497,7 @@ fn check_patterns_and_diff_read_every_dialect() {
     // diff: last night's report saved again by Excel (`;`, Windows-1251) against
     // tonight's as "Unicode text" (tab, UTF-16 with its mark, which wins over the label).
     let report = comma.read("report.csv");
-    let records: Vec<csv::ByteRecord> = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(report.as_bytes())
-        .byte_records()
-        .map(Result::unwrap)
-        .collect();
+    let records = records_of(&report);
     comma.write(
         "excel-report.csv",
         Encoding::Windows1251.encode(&write_csv(&records, b';')),
@@ -651,12 +656,7 @@ fn utf8_files_beside_a_windows_1251_export_are_read_as_utf8() {
         run.stderr()
     );
     // diff: yesterday's report as stayaudit wrote it, today's re-saved by Excel.
-    let records: Vec<csv::ByteRecord> = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(report.as_bytes())
-        .byte_records()
-        .map(Result::unwrap)
-        .collect();
+    let records = records_of(&report);
     let resaved = write_csv(&records, b';');
     assert!(
         resaved.contains("\"cumulative;"),
