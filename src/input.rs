@@ -84,7 +84,8 @@ impl InputPath {
     }
 
     /// The input's text, as UTF-8, for the CSV reader, and the encoding it was read in:
-    /// `encoding` (`None`: UTF-8), unless the text begins with a byte-order mark. A plain
+    /// `encoding` (`None`: UTF-8), unless the text begins with a byte-order mark, or a
+    /// legacy `encoding` is belied by text that is valid UTF-8 (see `is_utf8_text`). A plain
     /// UTF-8 file is mapped into memory (no copy, no reader thread); standard input,
     /// compressed files and text to decode are streams.
     pub fn source(
@@ -118,7 +119,7 @@ impl InputPath {
             }
         }
         let cannot_read = || format!("cannot read {}", self.label());
-        let (start, stream) = peek(self.open(progress)?, 3).with_context(cannot_read)?;
+        let (start, mut stream) = peek(self.open(progress)?, 3).with_context(cannot_read)?;
         // As the WHATWG Encoding Standard decodes: a byte-order mark wins over a label.
         let mut text = match Encoding::for_bom(&start) {
             Some((encoding, _)) => TextEncoding {
@@ -127,7 +128,6 @@ impl InputPath {
             },
             None => said,
         };
-        let mut stream = stream;
         if text.from == EncodingFrom::Option
             && text.encoding != UTF_8
             && text.encoding.is_ascii_compatible()
