@@ -203,10 +203,11 @@ pub struct DialectArgs {
     #[arg(short = 'd', long, value_name = "CHAR")]
     pub delimiter: Option<String>,
 
-    /// Text encoding: any WHATWG label (utf-8, windows-1251, koi8-r, utf-16le, ...)
-    /// [default: utf-8; a byte-order mark wins].
-    #[arg(long, value_name = "NAME")]
-    pub encoding: Option<String>,
+    /// Text encoding: any WHATWG label (utf-8, windows-1251, koi8-r, utf-16le, ...), for
+    /// every file, or FILE=NAME for one file (repeatable) [default: utf-8; a byte-order
+    /// mark wins; with NAME for every file, a file that is valid UTF-8 throughout is UTF-8].
+    #[arg(long, value_name = "NAME|FILE=NAME")]
+    pub encoding: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -11,7 +11,7 @@ use crate::cli::{
 };
 use crate::day::{parse_day, Day};
 use crate::ingest::columns::ColumnMap;
-use crate::ingest::dialect::{parse_delimiter, parse_encoding, DialectOptions};
+use crate::ingest::dialect::{parse_delimiter, parse_encodings, DialectOptions};
 use crate::ingest::timestamp::{parse_offset, OffsetSeconds};
 use crate::ingest::IngestOptions;
 use crate::input::InputPath;
@@ -120,9 +120,11 @@ pub struct RunConfig {
 
 /// `--delimiter` and `--encoding`, checked.
 pub fn dialect_options(args: &DialectArgs) -> Result<DialectOptions> {
+    let (encoding, file_encodings) = parse_encodings(&args.encoding)?;
     Ok(DialectOptions {
         delimiter: args.delimiter.as_deref().map(parse_delimiter).transpose()?,
-        encoding: args.encoding.as_deref().map(parse_encoding).transpose()?,
+        encoding,
+        file_encodings,
     })
 }
 
@@ -166,7 +168,7 @@ impl RunConfig {
                 columns: self.columns.clone(),
                 only_person: only_person.map(str::to_string),
                 show_progress,
-                dialect: self.dialect,
+                dialect: self.dialect.clone(),
             },
             grandfather: self.grandfather.unwrap_or(rules.grandfather),
             rules,

@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use encoding_rs::{DecoderResult, Encoding, UTF_8};
 use indicatif::ProgressBar;
 
-use crate::ingest::dialect::{EncodingFrom, TextEncoding};
+use crate::ingest::dialect::{EncodingFrom, SaidEncoding, TextEncoding};
 use crate::ingest::parallel::Source;
 
 /// A file the tool reads, as the user named it.
@@ -84,62 +84,69 @@ impl InputPath {
     }
 
     /// The input's text, as UTF-8, for the CSV reader, and the encoding it was read in:
-    /// `encoding` (`None`: UTF-8), unless the text begins with a byte-order mark, or a
-    /// legacy `encoding` is belied by text that is valid UTF-8 (see `is_utf8_text`). A plain
-    /// UTF-8 file is mapped into memory (no copy, no reader thread); standard input,
-    /// compressed files and text to decode are streams.
+    /// what the command line says (`said`; nothing: UTF-8), unless the text begins with a
+    /// byte-order mark, or `--encoding NAME` for every file names a legacy encoding and
+    /// this file is valid UTF-8 throughout (see `is_utf8_text`; standard input, which
+    /// cannot be read twice, keeps NAME). A plain UTF-8 file is mapped into memory (no
+    /// copy, no reader thread); standard input, compressed files and text to decode are
+    /// streams.
     pub fn source(
         &self,
         progress: &ProgressBar,
-        encoding: Option<&'static Encoding>,
+        said: SaidEncoding,
     ) -> Result<(Source, TextEncoding)> {
-        let said = match encoding {
-            Some(encoding) => TextEncoding {
+        let said_text = match said {
+            SaidEncoding::Nothing => TextEncoding::UTF8_DEFAULT,
+            SaidEncoding::ForAll(encoding) | SaidEncoding::ForThisFile(encoding) => TextEncoding {
                 encoding,
                 from: EncodingFrom::Option,
             },
-            None => TextEncoding::UTF8_DEFAULT,
         };
-        let plain = !self.is_stdin()
-            && !self.has_extension(".gz")
-            && !self.has_extension(".zst")
-            && !self.has_extension(".zstd");
-        if plain && said.encoding == UTF_8 {
+        // Whether valid UTF-8 would overrule what was said.
+        let utf8_may_overrule = matches!(said, SaidEncoding::ForAll(encoding)
+            if encoding != UTF_8 && encoding.is_ascii_compatible());
+        let valid_utf8 = TextEncoding {
+            encoding: UTF_8,
+            from: EncodingFrom::ValidUtf8,
+        };
+        let cannot_read = || format!("cannot read {}", self.label());
+        let compressed =
+            self.has_extension(".gz") || self.has_extension(".zst") || self.has_extension(".zstd");
+        if !self.is_stdin() && !compressed && (said_text.encoding == UTF_8 || utf8_may_overrule) {
             let file = self.file()?;
             if file.metadata().is_ok_and(|m| m.is_file()) {
                 // SAFETY: the map is only read. Were another program to truncate the file
                 // while it is read, the process would be killed by the kernel with
                 // SIGBUS (a failed run, never a silently short audit); the README says so.
-                let map = unsafe { memmap2::Mmap::map(&file) }
-                    .with_context(|| format!("cannot read {}", self.path))?;
+                let map = unsafe { memmap2::Mmap::map(&file) }.with_context(cannot_read)?;
                 if Encoding::for_bom(&map).is_none() {
-                    progress.inc(map.len() as u64);
-                    return Ok((Source::Mapped(map), said));
+                    let text = if said_text.encoding == UTF_8 {
+                        Some(said_text)
+                    } else {
+                        is_utf8_text(&map).then_some(valid_utf8)
+                    };
+                    if let Some(text) = text {
+                        progress.inc(map.len() as u64);
+                        return Ok((Source::Mapped(map), text));
+                    }
                 }
             }
         }
-        let cannot_read = || format!("cannot read {}", self.label());
-        let (start, mut stream) = peek(self.open(progress)?, 3).with_context(cannot_read)?;
+        let (start, stream) = peek(self.open(progress)?, 3).with_context(cannot_read)?;
         // As the WHATWG Encoding Standard decodes: a byte-order mark wins over a label.
         let mut text = match Encoding::for_bom(&start) {
             Some((encoding, _)) => TextEncoding {
                 encoding,
                 from: EncodingFrom::ByteOrderMark,
             },
-            None => said,
+            None => said_text,
         };
-        if text.from == EncodingFrom::Option
-            && text.encoding != UTF_8
-            && text.encoding.is_ascii_compatible()
-        {
-            let (start, rest) = peek(stream, UTF8_EVIDENCE_BYTES).with_context(cannot_read)?;
-            if is_utf8_text(&start) {
-                text = TextEncoding {
-                    encoding: UTF_8,
-                    from: EncodingFrom::ValidUtf8,
-                };
+        if text.from == EncodingFrom::Option && utf8_may_overrule && compressed {
+            // Decompressed once more, to look at all of it before the parse begins.
+            let mut whole = self.open(&ProgressBar::hidden())?;
+            if is_utf8_stream(&mut whole).with_context(cannot_read)? {
+                text = valid_utf8;
             }
-            stream = rest;
         }
         // UTF-8 is read as it is (the CSV reader skips its byte-order mark).
         let stream = if text.encoding == UTF_8 {
@@ -152,8 +159,8 @@ impl InputPath {
 
     /// The whole input as UTF-8 text (decompressed by extension, decoded as `source`
     /// decodes): a report for `diff`.
-    pub fn read_decoded(&self, encoding: Option<&'static Encoding>) -> Result<Vec<u8>> {
-        let (source, _) = self.source(&ProgressBar::hidden(), encoding)?;
+    pub fn read_decoded(&self, said: SaidEncoding) -> Result<(Vec<u8>, TextEncoding)> {
+        let (source, text) = self.source(&ProgressBar::hidden(), said)?;
         let mut bytes = Vec::new();
         match source {
             Source::Mapped(map) => bytes.extend_from_slice(&map),
@@ -163,7 +170,7 @@ impl InputPath {
                     .with_context(|| format!("cannot read {}", self.label()))?;
             }
         }
-        Ok(bytes)
+        Ok((bytes, text))
     }
 
     /// The whole input as bytes (decompressed by extension): a rule file, a key file.
@@ -190,10 +197,6 @@ impl InputPath {
 }
 
 /// Reads the first bytes to see a byte-order mark (UTF-8 or UTF-16), then gives them back.
-/// How much of a file is looked at to see whether text said to be in a legacy encoding
-/// is UTF-8 after all.
-const UTF8_EVIDENCE_BYTES: usize = 1 << 20;
-
 /// The first `want` bytes of a stream (fewer at its end), and the whole stream again.
 fn peek(
     mut stream: Box<dyn Read + Send>,
@@ -216,17 +219,41 @@ fn peek(
     ))
 }
 
-/// Whether the start of a file is UTF-8 holding some non-ASCII text (a sequence cut at
-/// its end is fine). Windows-1251 or KOI8-R Cyrillic is practically never valid UTF-8
-/// (a letter would have to be followed by a byte those pages give to symbols), so such
-/// text is UTF-8 whatever `--encoding` says: a report stayaudit wrote, a UTF-8 permits
-/// file beside a Windows-1251 export.
-fn is_utf8_text(start: &[u8]) -> bool {
-    let valid = match std::str::from_utf8(start) {
-        Ok(_) => true,
-        Err(error) => error.error_len().is_none(),
-    };
-    valid && !start.is_ascii()
+/// Whether a whole file is UTF-8 holding some non-ASCII text. Cyrillic in Windows-1251,
+/// KOI8-R or IBM866 is valid UTF-8 only where every non-ASCII byte pairs up as UTF-8
+/// (a capital letter followed by a byte those pages give to symbols or a few letters,
+/// say Windows-1251 "ЛІ"); a file of real names and words throughout practically never
+/// is. So such a file is UTF-8 whatever a shared `--encoding` says: a report stayaudit
+/// wrote, a UTF-8 permits file beside a Windows-1251 export.
+fn is_utf8_text(text: &[u8]) -> bool {
+    !text.is_ascii() && std::str::from_utf8(text).is_ok()
+}
+
+/// `is_utf8_text` of a stream, read to its end in pieces.
+fn is_utf8_stream(stream: &mut dyn Read) -> io::Result<bool> {
+    let mut buffer = vec![0u8; 1 << 20];
+    let (mut carried, mut non_ascii) = (0, false);
+    loop {
+        let read = match stream.read(&mut buffer[carried..]) {
+            Ok(read) => read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        let filled = carried + read;
+        if read == 0 {
+            // A character cut off by the end of the file is not UTF-8.
+            return Ok(carried == 0 && non_ascii);
+        }
+        let valid = match std::str::from_utf8(&buffer[..filled]) {
+            Ok(_) => filled,
+            // A character cut by the end of the buffer: carried into the next read.
+            Err(error) if error.error_len().is_none() => error.valid_up_to(),
+            Err(_) => return Ok(false),
+        };
+        non_ascii |= !buffer[..valid].is_ascii();
+        buffer.copy_within(valid..filled, 0);
+        carried = filled - valid;
+    }
 }
 
 /// Text in another encoding, read as UTF-8. A malformed sequence (or an unassigned byte
@@ -440,14 +467,25 @@ mod tests {
 
     #[test]
     fn utf8_text_is_told_from_legacy_text() {
-        assert!(is_utf8_text("ИД-1,RUS".as_bytes()));
-        // Cut inside a character at the end of the sample: still UTF-8.
-        assert!(is_utf8_text(&"ИД".as_bytes()[..3]));
-        assert!(!is_utf8_text(b"A1,RUS"), "ASCII tells nothing");
-        let (windows_1251, _, _) = encoding_rs::WINDOWS_1251.encode("Иванов,Петров");
-        assert!(!is_utf8_text(&windows_1251));
+        let stream =
+            |bytes: &[u8], step: usize| is_utf8_stream(&mut Trickle { bytes, step }).unwrap();
+        let utf8 = "ИД-1,RUS\nПЕТРОВ,KAZ\n".as_bytes();
+        let cut = &"ИД".as_bytes()[..3];
+        let (windows_1251, _, _) = encoding_rs::WINDOWS_1251.encode("Иванов,ПЕТРОВ");
         let (koi8, _, _) = encoding_rs::KOI8_R.encode("Иванов,Петров");
-        assert!(!is_utf8_text(&koi8));
+        let (ibm866, _, _) = encoding_rs::IBM866.encode("Иванов,хан");
+        for step in [1, 2, 3, 1 << 20] {
+            assert!(stream(utf8, step), "{step}");
+            assert!(!stream(cut, step), "a character cut off at the end");
+            assert!(!stream(b"A1,RUS", step), "ASCII tells nothing");
+            for legacy in [&windows_1251, &koi8, &ibm866] {
+                assert!(!stream(legacy, step));
+            }
+        }
+        assert!(is_utf8_text(utf8));
+        assert!(!is_utf8_text(cut));
+        assert!(!is_utf8_text(b"A1,RUS"));
+        assert!(!is_utf8_text(&windows_1251));
     }
 
     #[test]

@@ -675,3 +675,69 @@ fn utf8_files_beside_a_windows_1251_export_are_read_as_utf8() {
     diff.expect_code(0);
     assert_eq!(diff.stdout().lines().count(), 1, "{}", diff.stdout());
 }
+
+#[test]
+fn valid_utf8_is_judged_on_the_whole_file_and_a_file_option_insists() {
+    let work = Workdir::new();
+    // Over a MiB of ASCII ids before the Cyrillic ones, as in a sorted report.
+    let mut text = String::from("person_id,nationality,direction,crossed_at\n");
+    for i in 0..40_000 {
+        text.push_str(&format!("A{i:07},RUS,entry,2024-01-02\n"));
+    }
+    assert!(text.len() > 1 << 20);
+    text.push_str("ПЕТРОВ1,RUS,entry,2023-06-01\n");
+    work.write("late.csv", &text);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    work.write("late.csv.gz", gz.finish().unwrap());
+    for name in ["late.csv", "late.csv.gz"] {
+        let run = work.run(&["audit", name, "--encoding", "windows-1251", "--all-persons"]);
+        run.expect_code(0);
+        assert!(run.stdout().contains("\nПЕТРОВ1,"), "{name}");
+        assert!(
+            run.stderr()
+                .contains(&format!("{name}: text read as UTF-8")),
+            "{name}: {}",
+            run.stderr()
+        );
+    }
+    // Windows-1251 that happens to be valid UTF-8 ("ЛІ" is CB B2 in Windows-1251): the
+    // shared option gives way, an option for the file does not.
+    let li = Encoding::Windows1251
+        .encode("person_id,nationality,direction,crossed_at\nЛІ1,UKR,entry,2023-06-01\n");
+    assert!(std::str::from_utf8(&li).is_ok());
+    work.write("li.csv", li);
+    let insisted = work.run(&[
+        "audit",
+        "li.csv",
+        "--encoding",
+        "li.csv=windows-1251",
+        "--all-persons",
+        "-q",
+    ]);
+    insisted.expect_code(0);
+    assert!(
+        insisted.stdout().contains("\nЛІ1,"),
+        "{}",
+        insisted.stdout()
+    );
+    let shared = work.run(&[
+        "audit",
+        "li.csv",
+        "--encoding",
+        "windows-1251",
+        "--all-persons",
+        "-q",
+    ]);
+    assert!(!shared.stdout().contains("\nЛІ1,"), "{}", shared.stdout());
+    let twice = work.run(&[
+        "audit",
+        "li.csv",
+        "--encoding",
+        "cp1251",
+        "--encoding",
+        "utf-8",
+    ]);
+    twice.expect_code(2);
+    assert!(twice.stderr().contains("FILE=NAME"), "{}", twice.stderr());
+}

@@ -10,8 +10,17 @@ use crate::output::write_output;
 use crate::report::diff::{changes_table, compare, read_report, Change};
 
 pub fn run(config: DiffConfig) -> Result<Status> {
-    let before = read_report(&config.old, config.dialect)?;
-    let now = read_report(&config.new, config.dialect)?;
+    let before = read_report(&config.old, &config.dialect)?;
+    let now = read_report(&config.new, &config.dialect)?;
+    if !config.quiet {
+        for note in [&before, &now]
+            .iter()
+            .filter_map(|report| report.dialect.as_ref()?.note())
+        {
+            eprintln!("{note}");
+        }
+    }
+    let (before, now) = (before.persons, now.persons);
     let changes = compare(&before, &now, config.all);
     write_output(config.out.as_deref(), |out: &mut dyn Write| {
         changes_table(&changes).write(config.format, out)

@@ -12,10 +12,59 @@ use encoding_rs::Encoding;
 use serde::Serialize;
 
 /// What the user said about the files' dialect (`None`: find out per file).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct DialectOptions {
     pub delimiter: Option<u8>,
+    /// `--encoding NAME`: every file's, unless the file says otherwise.
     pub encoding: Option<&'static Encoding>,
+    /// `--encoding FILE=NAME`: one file's, as named on the command line, taken as said.
+    pub file_encodings: Vec<FileEncoding>,
+}
+
+/// A file, as named on the command line, and its encoding.
+pub type FileEncoding = (String, &'static Encoding);
+
+/// What the command line says of one file's encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaidEncoding {
+    /// Nothing: UTF-8, unless a byte-order mark says otherwise.
+    Nothing,
+    /// `--encoding NAME`, for every file: a file that is valid UTF-8 throughout (and not
+    /// all ASCII) is read as UTF-8 all the same.
+    ForAll(&'static Encoding),
+    /// `--encoding FILE=NAME`: this file is in NAME (a byte-order mark still wins).
+    ForThisFile(&'static Encoding),
+}
+
+impl DialectOptions {
+    pub fn encoding_for(&self, path: &str) -> SaidEncoding {
+        if let Some((_, encoding)) = self.file_encodings.iter().find(|(file, _)| file == path) {
+            return SaidEncoding::ForThisFile(encoding);
+        }
+        match self.encoding {
+            Some(encoding) => SaidEncoding::ForAll(encoding),
+            None => SaidEncoding::Nothing,
+        }
+    }
+}
+
+/// `--encoding NAME` or `--encoding FILE=NAME` (repeatable; no label holds `=`).
+pub fn parse_encodings(
+    values: &[String],
+) -> Result<(Option<&'static Encoding>, Vec<FileEncoding>)> {
+    let mut all = None;
+    let mut per_file = Vec::new();
+    for value in values {
+        match value.rsplit_once('=') {
+            Some((file, label)) => per_file.push((file.to_string(), parse_encoding(label)?)),
+            None if all.is_some() => bail!(
+                "--encoding '{value}': an encoding for every file is given twice; \
+                 name one file's as --encoding FILE=NAME"
+            ),
+            None => all = Some(parse_encoding(value)?),
+        }
+    }
+    Ok((all, per_file))
 }
 
 /// Delimiters the header line is tried with, after `,`.
@@ -107,10 +156,11 @@ impl FileDialect {
             ));
         }
         if self.encoding_from == EncodingFrom::ValidUtf8 {
-            said.push(
-                "text read as UTF-8, not as --encoding says: its non-ASCII text is valid UTF-8"
-                    .to_string(),
-            );
+            said.push(format!(
+                "text read as UTF-8, not as --encoding says: all of it is valid UTF-8 \
+                 (to insist, --encoding {}=NAME)",
+                self.file
+            ));
         }
         (!said.is_empty()).then(|| format!("stayaudit: {}: {}", self.file, said.join("; ")))
     }

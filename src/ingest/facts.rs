@@ -113,7 +113,10 @@ fn read_file(
     let label = input.label();
     let (tz, only) = (options.tz, options.only_person.as_deref());
     let (source, text) = input
-        .source(&ProgressBar::hidden(), options.dialect.encoding)
+        .source(
+            &ProgressBar::hidden(),
+            options.dialect.encoding_for(&input.path),
+        )
         .with_context(|| kind.flag())?;
     let file = CsvFile {
         label,

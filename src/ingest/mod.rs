@@ -113,7 +113,7 @@ pub fn read_inputs_with(
             ingested.add(outcome, &mut pieces);
             continue;
         }
-        let (source, text) = input.source(&progress, options.dialect.encoding)?;
+        let (source, text) = input.source(&progress, options.dialect.encoding_for(&input.path))?;
         let file = CsvFile {
             label: input.label(),
             text,

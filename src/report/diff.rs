@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::table::{Cell, Kind, Table};
 use crate::day::{parse_day, Day};
 use crate::ingest::columns::{locate_columns, Wanted};
-use crate::ingest::dialect::{choose_delimiter, DialectOptions};
+use crate::ingest::dialect::{choose_delimiter, DialectOptions, FileDialect};
 use crate::input::InputPath;
 
 /// The fields of a report row that a diff compares.
@@ -80,13 +80,19 @@ pub struct PersonChange {
     pub now: Option<Standing>,
 }
 
-/// Reads a report written by `stayaudit audit`: person_id -> standing.
-/// A CSV report may be in another dialect (`dialect`; else detected as for crossings).
-pub fn read_report(
-    input: &InputPath,
-    dialect: DialectOptions,
-) -> Result<BTreeMap<String, Standing>> {
+/// A report written by `stayaudit audit`, as read.
+pub struct Report {
+    /// person_id -> standing.
+    pub persons: BTreeMap<String, Standing>,
+    /// How a CSV report was read (`None` for JSON lines and Parquet).
+    pub dialect: Option<FileDialect>,
+}
+
+/// Reads a report written by `stayaudit audit`. A CSV report may be in another dialect
+/// (`dialect`; else detected as for crossings).
+pub fn read_report(input: &InputPath, dialect: &DialectOptions) -> Result<Report> {
     let label = input.label();
+    let mut read_as = None;
     let rows = if input.has_extension(".parquet") {
         read_parquet(input)
     } else if input.has_extension(".json")
@@ -95,7 +101,10 @@ pub fn read_report(
     {
         read_json_lines(input)
     } else {
-        read_csv(input, dialect)
+        read_csv(input, dialect).map(|(rows, file)| {
+            read_as = Some(file);
+            rows
+        })
     }
     .with_context(|| format!("{label}: not a stayaudit report"))?;
     let mut persons = BTreeMap::new();
@@ -104,7 +113,10 @@ pub fn read_report(
             bail!("{label}: not a stayaudit report: person '{person_id}' is listed twice");
         }
     }
-    Ok(persons)
+    Ok(Report {
+        persons,
+        dialect: read_as,
+    })
 }
 
 fn missing_columns(found: &[String]) -> Result<()> {
@@ -140,14 +152,17 @@ fn day(text: &str, field: &str) -> Result<Option<Day>> {
     parse_day(text).map(Some).with_context(|| field.to_string())
 }
 
-fn read_csv(input: &InputPath, dialect: DialectOptions) -> Result<Vec<(String, Standing)>> {
-    let text = input.read_decoded(dialect.encoding)?;
+fn read_csv(
+    input: &InputPath,
+    dialect: &DialectOptions,
+) -> Result<(Vec<(String, Standing)>, FileDialect)> {
+    let (text, encoding) = input.read_decoded(dialect.encoding_for(&input.path))?;
     let first_line = text
         .split(|&b| b == b'\n' || b == b'\r')
         .next()
         .unwrap_or(&[]);
     let required: Vec<&str> = ["person_id"].into_iter().chain(COMPARED).collect();
-    let (delimiter, _) = choose_delimiter(
+    let (delimiter, delimiter_from) = choose_delimiter(
         input.label(),
         first_line,
         dialect.delimiter,
@@ -200,7 +215,14 @@ fn read_csv(input: &InputPath, dialect: DialectOptions) -> Result<Vec<(String, S
         })?;
         rows.push(standing);
     }
-    Ok(rows)
+    let read_as = FileDialect {
+        file: input.label().to_string(),
+        delimiter,
+        delimiter_from,
+        encoding: encoding.encoding,
+        encoding_from: encoding.from,
+    };
+    Ok((rows, read_as))
 }
 
 /// The physical line (from 1) a record starting at `byte` is on: CRLF, LF and a lone CR
