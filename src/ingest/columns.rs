@@ -269,10 +269,17 @@ fn header_hints(header: &csv::ByteRecord, names: &[String], required: &[String])
     }
     // UTF-16 text read as UTF-8 puts a NUL byte beside every ASCII letter.
     if header.iter().any(|name| name.contains(&0)) {
-        hints.push_str(
+        // An ASCII letter is its byte then NUL in UTF-16LE, NUL then its byte in UTF-16BE.
+        let big_endian = header.get(0).is_some_and(|first| first.first() == Some(&0));
+        let (likely, other) = if big_endian {
+            ("utf-16be", "utf-16le")
+        } else {
+            ("utf-16le", "utf-16be")
+        };
+        hints.push_str(&format!(
             "; the header holds NUL bytes, as UTF-16 text without a byte-order mark does: \
-             read it with --encoding utf-16le (or utf-16be)",
-        );
+             read it with --encoding {likely} (or {other})"
+        ));
     } else if header.iter().any(|name| std::str::from_utf8(name).is_err()) {
         hints.push_str(
             "; the header holds bytes that are not text in the encoding read (UTF-8 unless \
@@ -343,8 +350,22 @@ mod tests {
             HeaderLayout::resolve(&csv::ByteRecord::from(vec![utf16]), &ColumnMap::default())
                 .unwrap_err()
                 .to_string();
-        assert!(error.contains("--encoding utf-16le"), "{error}");
+        assert!(
+            error.contains("--encoding utf-16le (or utf-16be)"),
+            "{error}"
+        );
         assert!(error.contains("header has: person_id)"), "{error}");
+        let big_endian: Vec<u8> = "person_id".bytes().flat_map(|b| [0, b]).collect();
+        let error = HeaderLayout::resolve(
+            &csv::ByteRecord::from(vec![big_endian]),
+            &ColumnMap::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("--encoding utf-16be (or utf-16le)"),
+            "{error}"
+        );
         let plain = HeaderLayout::resolve(&header(&["id"]), &ColumnMap::default())
             .unwrap_err()
             .to_string();

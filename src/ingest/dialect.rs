@@ -258,9 +258,9 @@ fn holds_required(header_line: &[u8], delimiter: u8, required: &[&str]) -> bool 
             .and_then(|n| n.strip_suffix('"'))
             .unwrap_or(name)
             .trim();
-        required
-            .iter()
-            .any(|wanted| wanted.eq_ignore_ascii_case(name))
+        // Case folded as the column matching folds it (Cyrillic `--col` names too).
+        let name = name.to_lowercase();
+        required.iter().any(|wanted| wanted.to_lowercase() == name)
     })
 }
 
@@ -291,6 +291,17 @@ mod tests {
         assert_eq!(
             choose(" person_id | nationality ").unwrap(),
             (b'|', DelimiterFrom::Header)
+        );
+        assert_eq!(
+            choose_delimiter(
+                "t.csv",
+                "НОМЕР;Гражданство".as_bytes(),
+                None,
+                false,
+                &["номер"]
+            )
+            .unwrap(),
+            (b';', DelimiterFrom::Header)
         );
         // Nothing fits: comma, and the header check names what is missing.
         assert_eq!(choose("a;b;c").unwrap(), (b',', DelimiterFrom::Default));
