@@ -316,4 +316,33 @@ fn a_file_that_is_not_a_report_is_an_error_naming_it() {
         "{}",
         twice.stderr()
     );
+    // A ragged row and a bad count, after a quoted line break and CRLF line ends: the
+    // physical line is named.
+    let header = "person_id,violations,overstay_days,entries_over_limit,first_violation_date";
+    for (name, row, reason) in [
+        (
+            "ragged.csv",
+            "B,cumulative,1,0,2024-01-01,extra",
+            "line 4: expected 5 fields, found 6",
+        ),
+        (
+            "count.csv",
+            "B,cumulative,x,0,2024-01-01",
+            "line 4: overstay_days: 'x' is not a count",
+        ),
+    ] {
+        work.write(
+            name,
+            format!("{header}\r\nA,\"cumulative\r\n\",1,0,2024-01-01\r\n{row}\r\n"),
+        );
+        work.write("empty.csv", format!("{header}\n"));
+        let run = work.run(&["diff", "empty.csv", name]);
+        run.expect_code(2);
+        assert!(
+            run.stderr()
+                .contains(&format!("{name}: not a stayaudit report: {reason}")),
+            "{}",
+            run.stderr()
+        );
+    }
 }

@@ -188,7 +188,18 @@ fn read_csv(
         [0, 1, 2, 3, 4].map(|at| columns[at].expect("required columns are found"));
     let mut rows = Vec::new();
     for record in records {
-        let record = record?;
+        let record = record.map_err(|error| match error.kind() {
+            // Ragged rows, with the physical line (the csv crate's own is off after CRLF).
+            csv::ErrorKind::UnequalLengths {
+                pos: Some(at),
+                expected_len,
+                len,
+            } => anyhow::anyhow!(
+                "line {}: expected {expected_len} fields, found {len}",
+                line_of(&text, at.byte() as usize)
+            ),
+            _ => anyhow::Error::new(error),
+        })?;
         let standing = (|| {
             let text = |at: usize| {
                 std::str::from_utf8(&record[at]).map_err(|_| {
