@@ -119,8 +119,20 @@ pub struct RunConfig {
 }
 
 /// `--delimiter` and `--encoding`, checked.
-pub fn dialect_options(args: &DialectArgs) -> Result<DialectOptions> {
+/// `files`: every file the command reads, as named on the command line (an encoding
+/// given for another file is an error, not a silent no-op).
+pub fn dialect_options(args: &DialectArgs, files: &[&str]) -> Result<DialectOptions> {
     let (encoding, file_encodings) = parse_encodings(&args.encoding)?;
+    if let Some((file, _)) = file_encodings
+        .iter()
+        .find(|(file, _)| !files.contains(&file.as_str()))
+    {
+        bail!(
+            "--encoding {file}=...: '{file}' is not a file this command reads (name it as \
+             on the command line: {})",
+            files.join(", ")
+        );
+    }
     Ok(DialectOptions {
         delimiter: args.delimiter.as_deref().map(parse_delimiter).transpose()?,
         encoding,
@@ -131,6 +143,12 @@ pub fn dialect_options(args: &DialectArgs) -> Result<DialectOptions> {
 impl RunConfig {
     fn new(inputs: &[String], args: &RuleArgs) -> Result<RunConfig> {
         let tz = parse_offset(&args.tz).map_err(|reason| anyhow::anyhow!("--tz: {reason}"))?;
+        let files: Vec<&str> = inputs
+            .iter()
+            .map(String::as_str)
+            .chain(args.facts.permits.as_deref())
+            .chain(args.facts.expulsions.as_deref())
+            .collect();
         Ok(RunConfig {
             inputs: inputs.iter().map(InputPath::new).collect(),
             rules: RulesSource::new(&args.rule_set),
@@ -141,7 +159,7 @@ impl RunConfig {
             columns: ColumnMap::from_args(&args.columns)?,
             permits: args.facts.permits.as_deref().map(InputPath::new),
             expulsions: args.facts.expulsions.as_deref().map(InputPath::new),
-            dialect: dialect_options(&args.dialect)?,
+            dialect: dialect_options(&args.dialect, &files)?,
         })
     }
 
@@ -275,6 +293,7 @@ pub struct DiffConfig {
 
 impl DiffConfig {
     fn new(args: DiffArgs) -> Result<DiffConfig> {
+        let dialect = dialect_options(&args.dialect, &[args.old.as_str(), args.new.as_str()])?;
         Ok(DiffConfig {
             old: InputPath::new(args.old),
             new: InputPath::new(args.new),
@@ -283,7 +302,7 @@ impl DiffConfig {
             all: args.all,
             fail_on_new: args.fail_on_new,
             quiet: args.quiet,
-            dialect: dialect_options(&args.dialect)?,
+            dialect,
         })
     }
 }

@@ -740,4 +740,13 @@ fn valid_utf8_is_judged_on_the_whole_file_and_a_file_option_insists() {
     ]);
     twice.expect_code(2);
     assert!(twice.stderr().contains("FILE=NAME"), "{}", twice.stderr());
+    let elsewhere = work.run(&["audit", "li.csv", "--encoding", "./li.csv=cp1251"]);
+    elsewhere.expect_code(2);
+    assert!(
+        elsewhere
+            .stderr()
+            .contains("'./li.csv' is not a file this command reads"),
+        "{}",
+        elsewhere.stderr()
+    );
 }
