@@ -206,7 +206,7 @@ pub struct DialectArgs {
     /// Text encoding: any WHATWG label (utf-8, windows-1251, koi8-r, utf-16le, ...), for
     /// every file, or FILE=NAME for one file (repeatable) [default: utf-8; a byte-order
     /// mark wins; with NAME for every file, a file that is valid UTF-8 throughout is UTF-8].
-    #[arg(long, value_name = "NAME|FILE=NAME")]
+    #[arg(long, value_name = "NAME|FILE=NAME", allow_hyphen_values = true)]
     pub encoding: Vec<String>,
 }
 

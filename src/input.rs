@@ -100,14 +100,15 @@ impl InputPath {
             SaidEncoding::ForAll(encoding) | SaidEncoding::ForThisFile(encoding) => TextEncoding {
                 encoding,
                 from: EncodingFrom::Option,
+                said: Some(encoding),
             },
         };
         // Whether valid UTF-8 would overrule what was said.
-        let utf8_may_overrule = matches!(said, SaidEncoding::ForAll(encoding)
-            if encoding != UTF_8 && encoding.is_ascii_compatible());
+        let utf8_may_overrule = matches!(said, SaidEncoding::ForAll(encoding) if encoding != UTF_8);
         let valid_utf8 = TextEncoding {
             encoding: UTF_8,
             from: EncodingFrom::ValidUtf8,
+            said: said_text.said,
         };
         let cannot_read = || format!("cannot read {}", self.label());
         let compressed =
@@ -123,7 +124,7 @@ impl InputPath {
                     let text = if said_text.encoding == UTF_8 {
                         Some(said_text)
                     } else {
-                        is_utf8_text(&map).then_some(valid_utf8)
+                        is_utf8_text(&map, said_text.encoding).then_some(valid_utf8)
                     };
                     if let Some(text) = text {
                         progress.inc(map.len() as u64);
@@ -138,13 +139,14 @@ impl InputPath {
             Some((encoding, _)) => TextEncoding {
                 encoding,
                 from: EncodingFrom::ByteOrderMark,
+                said: said_text.said,
             },
             None => said_text,
         };
         if text.from == EncodingFrom::Option && utf8_may_overrule && compressed {
             // Decompressed once more, to look at all of it before the parse begins.
             let mut whole = self.open(&ProgressBar::hidden())?;
-            if is_utf8_stream(&mut whole).with_context(cannot_read)? {
+            if is_utf8_stream(&mut whole, text.encoding).with_context(cannot_read)? {
                 text = valid_utf8;
             }
         }
@@ -219,18 +221,28 @@ fn peek(
     ))
 }
 
-/// Whether a whole file is UTF-8 holding some non-ASCII text. Cyrillic in Windows-1251,
-/// KOI8-R or IBM866 is valid UTF-8 only where every non-ASCII byte pairs up as UTF-8
-/// (a capital letter followed by a byte those pages give to symbols or a few letters,
-/// say Windows-1251 "ЛІ"); a file of real names and words throughout practically never
-/// is. So such a file is UTF-8 whatever a shared `--encoding` says: a report stayaudit
-/// wrote, a UTF-8 permits file beside a Windows-1251 export.
-fn is_utf8_text(text: &[u8]) -> bool {
-    !text.is_ascii() && std::str::from_utf8(text).is_ok()
+/// Whether a whole file, said to be in `said`, is UTF-8 instead.
+/// - A legacy, ASCII-compatible `said` (Windows-1251, KOI8-R, IBM866): the file is valid
+///   UTF-8 and holds some non-ASCII text. Cyrillic in those pages is valid UTF-8 only
+///   where every non-ASCII byte pairs up as UTF-8 (a capital followed by a byte the page
+///   gives to a symbol or a rare letter, say Windows-1251 "ЛІ"); a file of real names
+///   throughout practically never is. (All-ASCII text reads the same either way.)
+/// - UTF-16: the file holds no NUL byte, where UTF-16 gives one to every ASCII
+///   character, the delimiters and line breaks among them. (Its bytes that are not UTF-8
+///   then reject their rows, as in any UTF-8 file.)
+///
+/// So a report stayaudit wrote, or a UTF-8 permits file beside a Windows-1251 or UTF-16
+/// export, is read as UTF-8 under one shared `--encoding`.
+fn is_utf8_text(text: &[u8], said: &'static Encoding) -> bool {
+    if said.is_ascii_compatible() {
+        !text.is_ascii() && std::str::from_utf8(text).is_ok()
+    } else {
+        memchr::memchr(0, text).is_none()
+    }
 }
 
 /// `is_utf8_text` of a stream, read to its end in pieces.
-fn is_utf8_stream(stream: &mut dyn Read) -> io::Result<bool> {
+fn is_utf8_stream(stream: &mut dyn Read, said: &'static Encoding) -> io::Result<bool> {
     let mut buffer = vec![0u8; 1 << 20];
     let (mut carried, mut non_ascii) = (0, false);
     loop {
@@ -240,6 +252,15 @@ fn is_utf8_stream(stream: &mut dyn Read) -> io::Result<bool> {
             Err(error) => return Err(error),
         };
         let filled = carried + read;
+        if !said.is_ascii_compatible() {
+            if memchr::memchr(0, &buffer[..filled]).is_some() {
+                return Ok(false);
+            }
+            if read == 0 {
+                return Ok(true);
+            }
+            continue;
+        }
         if read == 0 {
             // A character cut off by the end of the file is not UTF-8.
             return Ok(carried == 0 && non_ascii);
@@ -467,25 +488,39 @@ mod tests {
 
     #[test]
     fn utf8_text_is_told_from_legacy_text() {
-        let stream =
-            |bytes: &[u8], step: usize| is_utf8_stream(&mut Trickle { bytes, step }).unwrap();
+        let cp1251 = encoding_rs::WINDOWS_1251;
+        let stream = |bytes: &[u8], said, step: usize| {
+            is_utf8_stream(&mut Trickle { bytes, step }, said).unwrap()
+        };
         let utf8 = "ИД-1,RUS\nПЕТРОВ,KAZ\n".as_bytes();
         let cut = &"ИД".as_bytes()[..3];
-        let (windows_1251, _, _) = encoding_rs::WINDOWS_1251.encode("Иванов,ПЕТРОВ");
+        let (windows_1251, _, _) = cp1251.encode("Иванов,ПЕТРОВ");
         let (koi8, _, _) = encoding_rs::KOI8_R.encode("Иванов,Петров");
         let (ibm866, _, _) = encoding_rs::IBM866.encode("Иванов,хан");
+        let utf16: Vec<u8> = "ИД-1,RUS\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
         for step in [1, 2, 3, 1 << 20] {
-            assert!(stream(utf8, step), "{step}");
-            assert!(!stream(cut, step), "a character cut off at the end");
-            assert!(!stream(b"A1,RUS", step), "ASCII tells nothing");
+            assert!(stream(utf8, cp1251, step), "{step}");
+            assert!(!stream(cut, cp1251, step), "a character cut off at the end");
+            assert!(!stream(b"A1,RUS", cp1251, step), "ASCII tells nothing");
             for legacy in [&windows_1251, &koi8, &ibm866] {
-                assert!(!stream(legacy, step));
+                assert!(!stream(legacy, cp1251, step));
             }
+            // Said to be UTF-16: ASCII or UTF-8 text without NUL bytes is not, even
+            // with a byte that is not UTF-8 in it.
+            assert!(stream(b"A1,RUS\n", encoding_rs::UTF_16LE, step));
+            assert!(stream(utf8, encoding_rs::UTF_16LE, step));
+            assert!(stream(b"A1,R\xffS\n", encoding_rs::UTF_16LE, step));
+            assert!(!stream(&utf16, encoding_rs::UTF_16LE, step), "{utf16:?}");
         }
-        assert!(is_utf8_text(utf8));
-        assert!(!is_utf8_text(cut));
-        assert!(!is_utf8_text(b"A1,RUS"));
-        assert!(!is_utf8_text(&windows_1251));
+        assert!(is_utf8_text(utf8, cp1251));
+        assert!(!is_utf8_text(cut, cp1251));
+        assert!(!is_utf8_text(b"A1,RUS", cp1251));
+        assert!(!is_utf8_text(&windows_1251, cp1251));
+        assert!(is_utf8_text(b"A1,RUS", encoding_rs::UTF_16BE));
+        assert!(!is_utf8_text(&utf16, encoding_rs::UTF_16LE));
     }
 
     #[test]

@@ -651,7 +651,7 @@ fn utf8_files_beside_a_windows_1251_export_are_read_as_utf8() {
         run.stderr()
             .lines()
             .any(|line| line.starts_with("stayaudit: permits.csv:")
-                && line.contains("text read as UTF-8, not as --encoding says")),
+                && line.contains("text read as UTF-8, not windows-1251 (--encoding)")),
         "{}",
         run.stderr()
     );
@@ -730,6 +730,81 @@ fn valid_utf8_is_judged_on_the_whole_file_and_a_file_option_insists() {
         "-q",
     ]);
     assert!(!shared.stdout().contains("\nЛІ1,"), "{}", shared.stdout());
+    // A shared UTF-16 option: an ASCII permits file (no NUL byte) is not UTF-16.
+    let utf16: Vec<u8> =
+        "person_id\tnationality\tdirection\tcrossed_at\nP1\tRUS\tentry\t2023-06-01\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+    work.write("u16.csv", utf16);
+    work.write(
+        "permits.csv",
+        "person_id,valid_from,valid_to\nP1,2023-01-01,2023-12-31\n",
+    );
+    let shared16 = work.run(&[
+        "audit",
+        "u16.csv",
+        "--permits",
+        "permits.csv",
+        "--encoding",
+        "utf-16le",
+        "--all-persons",
+        "-q",
+        "--summary",
+        "s16.json",
+    ]);
+    shared16.expect_code(0);
+    assert!(shared16.stdout().contains("\nP1,"), "{}", shared16.stdout());
+    let read: serde_json::Value = serde_json::from_str(&work.read("s16.json")).unwrap();
+    assert_eq!(read["csv_files"][0]["encoding"], "UTF-16LE");
+    assert_eq!(read["csv_files"][1]["encoding_from"], "valid_utf8");
+    assert_eq!(read["permits"]["rows_used"], 1);
+    // A byte-order mark still wins over a file's option, and says so.
+    work.write("bom.csv", [&b"\xef\xbb\xbf"[..], text.as_bytes()].concat());
+    let bom = work.run(&[
+        "audit",
+        "bom.csv",
+        "--encoding",
+        "bom.csv=windows-1251",
+        "--all-persons",
+    ]);
+    bom.expect_code(0);
+    assert!(bom.stdout().contains("\nПЕТРОВ1,"));
+    assert!(
+        bom.stderr()
+            .contains("bom.csv: text read as UTF-8 (its byte-order mark, which wins over --encoding windows-1251)"),
+        "{}",
+        bom.stderr()
+    );
+    // Standard input is named `-`; the value may start with it.
+    let stdin = work.run_with_stdin(
+        &[
+            "audit",
+            "-",
+            "--encoding",
+            "-=windows-1251",
+            "--all-persons",
+            "-q",
+        ],
+        Some(
+            &Encoding::Windows1251
+                .encode("person_id,nationality,direction,crossed_at\nЛІ1,UKR,entry,2023-06-01\n"),
+        ),
+    );
+    stdin.expect_code(0);
+    assert!(stdin.stdout().contains("\nЛІ1,"), "{}", stdin.stdout());
+    let same_file_twice = work.run(&[
+        "audit",
+        "li.csv",
+        "--encoding",
+        "li.csv=cp1251",
+        "--encoding",
+        "li.csv=koi8-r",
+    ]);
+    same_file_twice.expect_code(2);
+    assert!(same_file_twice
+        .stderr()
+        .contains("for 'li.csv' is given twice"));
     let twice = work.run(&[
         "audit",
         "li.csv",

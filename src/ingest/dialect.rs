@@ -56,6 +56,9 @@ pub fn parse_encodings(
     let mut per_file = Vec::new();
     for value in values {
         match value.rsplit_once('=') {
+            Some((file, _)) if per_file.iter().any(|(named, _)| named == file) => {
+                bail!("--encoding '{value}': an encoding for '{file}' is given twice")
+            }
             Some((file, label)) => per_file.push((file.to_string(), parse_encoding(label)?)),
             None if all.is_some() => bail!(
                 "--encoding '{value}': an encoding for every file is given twice; \
@@ -104,6 +107,8 @@ pub enum EncodingFrom {
 pub struct TextEncoding {
     pub encoding: &'static Encoding,
     pub from: EncodingFrom,
+    /// What `--encoding` said for the file, when it said something.
+    pub said: Option<&'static Encoding>,
 }
 
 impl TextEncoding {
@@ -111,6 +116,7 @@ impl TextEncoding {
     pub const UTF8_DEFAULT: TextEncoding = TextEncoding {
         encoding: encoding_rs::UTF_8,
         from: EncodingFrom::Default,
+        said: None,
     };
 }
 
@@ -124,6 +130,9 @@ pub struct FileDialect {
     #[serde(serialize_with = "serialize_encoding")]
     pub encoding: &'static Encoding,
     pub encoding_from: EncodingFrom,
+    /// What `--encoding` said for the file (for the note when the file overruled it).
+    #[serde(skip)]
+    pub encoding_said: Option<&'static Encoding>,
 }
 
 fn serialize_delimiter<S: serde::Serializer>(byte: &u8, s: S) -> Result<S::Ok, S::Error> {
@@ -148,19 +157,25 @@ impl FileDialect {
                 show_delimiter(self.delimiter)
             ));
         }
-        if self.encoding_from == EncodingFrom::ByteOrderMark && self.encoding != encoding_rs::UTF_8
-        {
-            said.push(format!(
-                "text read as {} (its byte-order mark)",
-                self.encoding.name()
-            ));
-        }
-        if self.encoding_from == EncodingFrom::ValidUtf8 {
-            said.push(format!(
-                "text read as UTF-8, not as --encoding says: all of it is valid UTF-8 \
-                 (to insist, --encoding {}=NAME)",
+        let overruled = self.encoding_said.filter(|&said| said != self.encoding);
+        match (self.encoding_from, overruled) {
+            (EncodingFrom::ByteOrderMark, Some(option)) => said.push(format!(
+                "text read as {} (its byte-order mark, which wins over --encoding {})",
+                self.encoding.name(),
+                option.name()
+            )),
+            (EncodingFrom::ByteOrderMark, None) if self.encoding != encoding_rs::UTF_8 => said
+                .push(format!(
+                    "text read as {} (its byte-order mark)",
+                    self.encoding.name()
+                )),
+            (EncodingFrom::ValidUtf8, Some(option)) => said.push(format!(
+                "text read as UTF-8, not {0} (--encoding): it reads as UTF-8 and not as {0} \
+                 text (to insist, --encoding {1}={0})",
+                option.name(),
                 self.file
-            ));
+            )),
+            _ => {}
         }
         (!said.is_empty()).then(|| format!("stayaudit: {}: {}", self.file, said.join("; ")))
     }

@@ -199,6 +199,7 @@ impl CsvFile<'_> {
             delimiter_from: chosen.1,
             encoding: self.text.encoding,
             encoding_from: self.text.from,
+            encoding_said: self.text.said,
         };
         Ok((pieces, dialect))
     }

@@ -232,6 +232,7 @@ fn read_csv(
         delimiter_from,
         encoding: encoding.encoding,
         encoding_from: encoding.from,
+        encoding_said: encoding.said,
     };
     Ok((rows, read_as))
 }
