@@ -85,9 +85,9 @@ impl InputPath {
 
     /// The input's text, as UTF-8, for the CSV reader, and the encoding it was read in:
     /// what the command line says (`said`; nothing: UTF-8), unless the text begins with a
-    /// byte-order mark, or `--encoding NAME` for every file names a legacy encoding and
-    /// this file is valid UTF-8 throughout (see `is_utf8_text`; standard input, which
-    /// cannot be read twice, keeps NAME). A plain UTF-8 file is mapped into memory (no
+    /// byte-order mark, or `--encoding NAME` for every file names an encoding this file
+    /// cannot be in, being UTF-8 (see `is_utf8_text`; standard input, which cannot be
+    /// read twice, keeps NAME). A plain UTF-8 file is mapped into memory (no
     /// copy, no reader thread); standard input, compressed files and text to decode are
     /// streams.
     pub fn source(
@@ -198,22 +198,28 @@ impl InputPath {
     }
 }
 
-/// Reads the first bytes to see a byte-order mark (UTF-8 or UTF-16), then gives them back.
-/// The first `want` bytes of a stream (fewer at its end), and the whole stream again.
-fn peek(
-    mut stream: Box<dyn Read + Send>,
-    want: usize,
-) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
-    let mut start = vec![0u8; want];
+/// Reads until `buffer` is full or the input ends; returns the bytes read.
+pub fn fill(source: &mut dyn Read, buffer: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
-    while filled < want {
-        match stream.read(&mut start[filled..]) {
+    while filled < buffer.len() {
+        match source.read(&mut buffer[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => return Err(error),
         }
     }
+    Ok(filled)
+}
+
+/// The first `want` bytes of a stream (fewer at its end), and the whole stream again:
+/// a look at a byte-order mark that loses nothing.
+fn peek(
+    mut stream: Box<dyn Read + Send>,
+    want: usize,
+) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
+    let mut start = vec![0u8; want];
+    let filled = fill(&mut *stream, &mut start)?;
     start.truncate(filled);
     Ok((
         start.clone(),
@@ -246,11 +252,7 @@ fn is_utf8_stream(stream: &mut dyn Read, said: &'static Encoding) -> io::Result<
     let mut buffer = vec![0u8; 1 << 20];
     let (mut carried, mut non_ascii) = (0, false);
     loop {
-        let read = match stream.read(&mut buffer[carried..]) {
-            Ok(read) => read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
+        let read = fill(stream, &mut buffer[carried..])?;
         let filled = carried + read;
         if !said.is_ascii_compatible() {
             if memchr::memchr(0, &buffer[..filled]).is_some() {
@@ -347,13 +349,7 @@ impl<R: Read> Decoding<R> {
         }
         if self.raw_start == self.raw_end && !self.inner_done {
             self.raw_start = 0;
-            self.raw_end = loop {
-                match self.inner.read(&mut self.raw) {
-                    Ok(n) => break n,
-                    Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                    Err(error) => return Err(error),
-                }
-            };
+            self.raw_end = fill(&mut self.inner, &mut self.raw)?;
             self.inner_done = self.raw_end == 0;
         }
         // One byte is kept free for the mark of a malformed sequence.

@@ -20,6 +20,8 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
+use crate::input::fill;
+
 use super::record::{count_line_breaks, skip_terminators, Fields, RecordScanner, Scan};
 
 /// Where pieces and chunks begin: sizes fixed by the program, never by the thread count.
@@ -416,18 +418,4 @@ impl ChunkReader {
         batch.at_end = self.done;
         Ok(())
     }
-}
-
-/// Reads until `buffer` is full or the input ends; returns the bytes read.
-fn fill(source: &mut dyn Read, buffer: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match source.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(filled)
 }
