@@ -2,6 +2,8 @@
 
 use anyhow::{bail, Result};
 
+use super::dialect::{holds_required, show_delimiter, DELIMITERS};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
     PersonId,
@@ -206,16 +208,16 @@ pub fn locate_columns(
         } else {
             "columns"
         };
-        let required: Vec<String> = wanted
+        let required: Vec<&str> = wanted
             .iter()
             .filter(|column| column.required)
-            .map(|column| column.header.to_lowercase())
+            .map(|column| column.header)
             .collect();
         bail!(
             "missing required {plural} {} (header has: {}){missing_hint}{}",
             missing.join(", "),
             header_for_message(&shown),
-            header_hints(header, &names, &required)
+            header_hints(header, &required)
         );
     }
     Ok((names.len(), indexes))
@@ -247,23 +249,17 @@ fn header_for_message(names: &[String]) -> String {
 /// What a header that lacks required columns suggests about how the file was read: the
 /// wrong delimiter, UTF-16 without a byte-order mark, or another encoding than the one
 /// read.
-fn header_hints(header: &csv::ByteRecord, names: &[String], required: &[String]) -> String {
+fn header_hints(header: &csv::ByteRecord, required: &[&str]) -> String {
     let mut hints = String::new();
-    for delimiter in [',', ';', '\t', '|'] {
-        let splits_into_required = names.iter().any(|name| {
-            name.contains(delimiter)
-                && name
-                    .split(delimiter)
-                    .any(|part| required.iter().any(|wanted| wanted == part.trim()))
-        });
+    for delimiter in DELIMITERS {
+        // A name holding the delimiter is several names read as one.
+        let splits_into_required = header
+            .iter()
+            .any(|name| name.contains(&delimiter) && holds_required(name, delimiter, required));
         if splits_into_required {
-            let shown = if delimiter == '\t' {
-                "tab".to_string()
-            } else {
-                format!("'{delimiter}'")
-            };
             hints.push_str(&format!(
-                "; split at {shown} the header holds required names: choose it with --delimiter"
+                "; split at {} the header holds required names: choose it with --delimiter",
+                show_delimiter(delimiter)
             ));
         }
     }

@@ -73,6 +73,14 @@ pub fn parse_encodings(
 /// Delimiters the header line is tried with, after `,`.
 const OTHER_DELIMITERS: [u8; 3] = [b';', b'\t', b'|'];
 
+/// Every delimiter `--delimiter` takes and detection knows.
+pub const DELIMITERS: [u8; 4] = [
+    b',',
+    OTHER_DELIMITERS[0],
+    OTHER_DELIMITERS[1],
+    OTHER_DELIMITERS[2],
+];
+
 /// How a delimiter was chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -261,7 +269,7 @@ pub fn choose_delimiter(
 
 /// Whether the header line, split at `delimiter`, holds any of the required names (as
 /// the column matching reads them: trimmed, any case, quotes and byte-order mark off).
-fn holds_required(header_line: &[u8], delimiter: u8, required: &[&str]) -> bool {
+pub fn holds_required(header_line: &[u8], delimiter: u8, required: &[&str]) -> bool {
     let line = header_line
         .strip_prefix(b"\xef\xbb\xbf")
         .unwrap_or(header_line);
