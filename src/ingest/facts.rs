@@ -112,27 +112,18 @@ fn read_file(
 ) -> Result<FactRows> {
     let label = input.label();
     let (tz, only) = (options.tz, options.only_person.as_deref());
-    let (source, text) = input
-        .source(
-            &ProgressBar::hidden(),
-            options.dialect.encoding_for(&input.path),
-        )
+    let (file, source) = CsvFile::open(input, &ProgressBar::hidden(), &options.dialect)
         .with_context(|| kind.flag())?;
-    let file = CsvFile {
-        label,
-        text,
-        tab_by_name: input.names_tab_separated(),
-    };
+    let encoding = file.text.encoding;
     let wanted = kind.columns();
     let required: Vec<&str> = wanted
         .iter()
         .filter(|column| column.required)
         .map(|column| column.header)
         .collect();
-    let delimiter = options.dialect.delimiter;
     let (pieces, dialect) = file.read(
         source,
-        delimiter,
+        options.dialect.delimiter,
         &required,
         ReadLayout::DEFAULT,
         |header| {
@@ -151,7 +142,7 @@ fn read_file(
                 columns: Arc::clone(&columns),
                 wanted,
                 only,
-                encoding: text.encoding,
+                encoding,
                 outcome: FactPiece::default(),
             })
         },

@@ -113,12 +113,7 @@ pub fn read_inputs_with(
             ingested.add(outcome, &mut pieces);
             continue;
         }
-        let (source, text) = input.source(&progress, options.dialect.encoding_for(&input.path))?;
-        let file = CsvFile {
-            label: input.label(),
-            text,
-            tab_by_name: input.names_tab_separated(),
-        };
+        let (file, source) = CsvFile::open(input, &progress, &options.dialect)?;
         let (outcomes, dialect) = read_csv_crossings(&file, source, options, layout)?;
         for outcome in outcomes {
             ingested.add(outcome, &mut pieces);
@@ -161,7 +156,23 @@ pub struct CsvFile<'a> {
     pub tab_by_name: bool,
 }
 
-impl CsvFile<'_> {
+impl<'a> CsvFile<'a> {
+    /// Opens an input for reading as CSV, in the encoding the dialect options and the
+    /// file itself give (see `InputPath::source`).
+    pub fn open(
+        input: &'a InputPath,
+        progress: &ProgressBar,
+        dialect: &DialectOptions,
+    ) -> Result<(CsvFile<'a>, Source)> {
+        let (source, text) = input.source(progress, dialect.encoding_for(&input.path))?;
+        let file = CsvFile {
+            label: input.label(),
+            text,
+            tab_by_name: input.names_tab_separated(),
+        };
+        Ok((file, source))
+    }
+
     /// Reads the file's CSV records with the delimiter chosen from its first line;
     /// returns the pieces and how the file was read.
     pub fn read<S, F>(
