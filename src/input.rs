@@ -159,22 +159,6 @@ impl InputPath {
         Ok((Source::Stream(stream), text))
     }
 
-    /// The whole input as UTF-8 text (decompressed by extension, decoded as `source`
-    /// decodes): a report for `diff`.
-    pub fn read_decoded(&self, said: SaidEncoding) -> Result<(Vec<u8>, TextEncoding)> {
-        let (source, text) = self.source(&ProgressBar::hidden(), said)?;
-        let mut bytes = Vec::new();
-        match source {
-            Source::Mapped(map) => bytes.extend_from_slice(&map),
-            Source::Stream(mut stream) => {
-                stream
-                    .read_to_end(&mut bytes)
-                    .with_context(|| format!("cannot read {}", self.label()))?;
-            }
-        }
-        Ok((bytes, text))
-    }
-
     /// The whole input as bytes (decompressed by extension): a rule file, a key file.
     pub fn read_all(&self) -> Result<Vec<u8>> {
         let mut bytes = Vec::new();

@@ -8,13 +8,17 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 
 use anyhow::{bail, Context, Result};
+use indicatif::ProgressBar;
 use polars::prelude::{DataType, ParquetReader, SerReader};
 use serde_json::Value;
 
 use super::table::{Cell, Kind, Table};
 use crate::day::{parse_day, Day};
 use crate::ingest::columns::{locate_columns, Wanted};
-use crate::ingest::dialect::{choose_delimiter, DialectOptions, FileDialect};
+use crate::ingest::dialect::{DialectOptions, FileDialect};
+use crate::ingest::parallel::{PieceSink, ReadLayout};
+use crate::ingest::record::Fields;
+use crate::ingest::{header_names, CsvFile};
 use crate::input::InputPath;
 
 /// The fields of a report row that a diff compares.
@@ -156,102 +160,97 @@ fn read_csv(
     input: &InputPath,
     dialect: &DialectOptions,
 ) -> Result<(Vec<(String, Standing)>, FileDialect)> {
-    let (text, encoding) = input.read_decoded(dialect.encoding_for(&input.path))?;
-    let first_line = text
-        .split(|&b| b == b'\n' || b == b'\r')
-        .next()
-        .unwrap_or(&[]);
+    // The same reader as every other CSV input: decoding, delimiter, physical lines.
+    let (file, source) = CsvFile::open(input, &ProgressBar::hidden(), dialect)?;
     let required: Vec<&str> = ["person_id"].into_iter().chain(COMPARED).collect();
-    let (delimiter, delimiter_from) = choose_delimiter(
-        input.label(),
-        first_line,
-        dialect.delimiter,
-        input.names_tab_separated(),
-        &required,
-    )?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .from_reader(text.as_slice());
-    let mut records = reader.byte_records();
-    let header = match records.next() {
-        Some(header) => header?,
-        None => bail!("the file is empty"),
-    };
-    // The same column matching (and hints on a bad header) as every other CSV input.
     let wanted: Vec<Wanted> = required
         .iter()
         .map(|&name| Wanted::named(name, true))
         .collect();
-    let (_, columns) = locate_columns(&header, &wanted, "")?;
-    let [id, violations, overstay, entries, first] =
-        [0, 1, 2, 3, 4].map(|at| columns[at].expect("required columns are found"));
-    let mut rows = Vec::new();
-    for record in records {
-        let record = record.map_err(|error| match error.kind() {
-            // Ragged rows, with the physical line (the csv crate's own is off after CRLF).
-            csv::ErrorKind::UnequalLengths {
-                pos: Some(at),
-                expected_len,
-                len,
-            } => anyhow::anyhow!(
-                "line {}: expected {expected_len} fields, found {len}",
-                line_of(&text, at.byte() as usize)
-            ),
-            _ => anyhow::Error::new(error),
-        })?;
-        let standing = (|| {
-            let text = |at: usize| {
-                std::str::from_utf8(&record[at]).map_err(|_| {
-                    anyhow::anyhow!(
-                        "not valid text in the encoding read (UTF-8 unless --encoding says \
-                         otherwise): name the report's encoding with --encoding \
-                         (e.g. windows-1251)"
-                    )
-                })
+    let (pieces, read_as) = file.read(
+        source,
+        dialect.delimiter,
+        &required,
+        ReadLayout::DEFAULT,
+        |header| {
+            let Some(header) = header else {
+                bail!("the file is empty");
             };
-            Ok::<_, anyhow::Error>((
-                text(id)?.to_string(),
-                Standing {
-                    violations: text(violations)?.to_string(),
-                    overstay_days: count(text(overstay)?, "overstay_days")?,
-                    entries_over_limit: count(text(entries)?, "entries_over_limit")?,
-                    first_violation_date: day(text(first)?, "first_violation_date")?,
-                },
-            ))
-        })()
-        .with_context(|| {
-            let start = record.position().map_or(0, |at| at.byte() as usize);
-            format!("line {}", line_of(&text, start))
-        })?;
-        rows.push(standing);
+            let (width, found) = locate_columns(&header_names(header), &wanted, "")?;
+            let columns = [0, 1, 2, 3, 4].map(|at| found[at].expect("required columns are found"));
+            Ok(move |_| ReportSink {
+                width,
+                columns,
+                piece: ReportPiece::default(),
+            })
+        },
+    )?;
+    let mut rows = Vec::new();
+    for parsed in pieces {
+        rows.extend(parsed.piece.rows);
+        if let Some((line_offset, error)) = parsed.piece.error {
+            bail!("line {}: {error}", parsed.first_line + line_offset);
+        }
     }
-    let read_as = FileDialect {
-        file: input.label().to_string(),
-        delimiter,
-        delimiter_from,
-        encoding: encoding.encoding,
-        encoding_from: encoding.from,
-        encoding_said: encoding.said,
-    };
     Ok((rows, read_as))
 }
 
-/// The physical line (from 1) a record starting at `byte` is on: CRLF, LF and a lone CR
-/// each end a line. (The csv crate's own count comes out one short after CRLF, because
-/// it starts the next record at the LF of a CRLF; so does its byte offset, skipped here.)
-fn line_of(text: &[u8], byte: usize) -> usize {
-    let mut byte = byte.min(text.len());
-    if byte > 0 && text[byte - 1] == b'\r' && text.get(byte) == Some(&b'\n') {
-        byte += 1;
+/// What one piece of a CSV report gave: its rows up to its first bad one, if any (the
+/// line offset within the piece, and what is wrong).
+#[derive(Default)]
+struct ReportPiece {
+    rows: Vec<(String, Standing)>,
+    error: Option<(u64, String)>,
+}
+
+struct ReportSink {
+    width: usize,
+    /// person_id, then the compared columns, in `COMPARED` order.
+    columns: [usize; 5],
+    piece: ReportPiece,
+}
+
+impl PieceSink for ReportSink {
+    type Piece = ReportPiece;
+
+    fn record(&mut self, fields: &Fields, line_offset: u64) {
+        if self.piece.error.is_some() {
+            return;
+        }
+        match standing_of(fields, self.width, self.columns) {
+            Ok(row) => self.piece.rows.push(row),
+            Err(error) => self.piece.error = Some((line_offset, format!("{error:#}"))),
+        }
     }
-    let before = &text[..byte];
-    let breaks = before
-        .iter()
-        .enumerate()
-        .filter(|&(at, &b)| b == b'\n' || (b == b'\r' && text.get(at + 1) != Some(&b'\n')))
-        .count();
-    1 + breaks
+
+    fn finish(self) -> ReportPiece {
+        self.piece
+    }
+}
+
+/// One report row: its person and standing.
+fn standing_of(fields: &Fields, width: usize, columns: [usize; 5]) -> Result<(String, Standing)> {
+    if fields.len() != width {
+        bail!("expected {width} fields, found {}", fields.len());
+    }
+    let [id, violations, overstay, entries, first] = columns;
+    let text = |at: usize| {
+        fields.text(at).ok_or_else(|| {
+            anyhow::anyhow!(
+                "not valid text in the encoding read (UTF-8 unless --encoding says \
+                 otherwise): name the report's encoding with --encoding (e.g. windows-1251)"
+            )
+        })
+    };
+    Ok((
+        text(id)?.to_string(),
+        Standing {
+            violations: text(violations)?.to_string(),
+            overstay_days: count(text(overstay)?, "overstay_days")?,
+            entries_over_limit: count(text(entries)?, "entries_over_limit")?,
+            first_violation_date: day(text(first)?, "first_violation_date")?,
+        },
+    ))
 }
 
 fn read_json_lines(input: &InputPath) -> Result<Vec<(String, Standing)>> {
@@ -405,19 +404,6 @@ pub fn changes_table(changes: &[PersonChange]) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_are_physical_after_crlf_lf_and_lone_cr() {
-        let text = b"h\r\na\nb\rc\r\n\"d\ne\"\r\nf";
-        let starts: Vec<usize> = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(&text[..])
-            .byte_records()
-            .map(|record| record.unwrap().position().unwrap().byte() as usize)
-            .collect();
-        let lines: Vec<usize> = starts.iter().map(|&at| line_of(text, at)).collect();
-        assert_eq!(lines, [1, 2, 3, 4, 5, 7]);
-    }
 
     fn standing(violations: &str, overstay: u32) -> Standing {
         Standing {
