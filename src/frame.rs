@@ -263,6 +263,7 @@ C,KGZ,entry,2023-03-03
             label: "t.csv",
             text: TextEncoding::UTF8_DEFAULT,
             tab_by_name: false,
+            watch: None,
         };
         let (outcomes, _) = read_csv_crossings(
             &file,

@@ -15,6 +15,7 @@ use encoding_rs::{DecoderResult, Encoding, UTF_8};
 use indicatif::ProgressBar;
 
 use crate::ingest::dialect::{EncodingFrom, SaidEncoding, TextEncoding};
+use crate::ingest::mapped::GuardedMap;
 use crate::ingest::parallel::Source;
 
 /// A file the tool reads, as the user named it.
@@ -70,6 +71,15 @@ impl InputPath {
         } else {
             Box::new(self.file()?)
         };
+        self.decompressed(raw, progress)
+    }
+
+    /// `raw`, the input's bytes as stored, decompressed by extension.
+    fn decompressed(
+        &self,
+        raw: Box<dyn Read + Send>,
+        progress: &ProgressBar,
+    ) -> Result<Box<dyn Read + Send>> {
         let raw = BufReader::with_capacity(1 << 20, progress.wrap_read(raw));
         Ok(if self.has_extension(".gz") {
             Box::new(flate2::read::MultiGzDecoder::new(raw))
@@ -90,11 +100,14 @@ impl InputPath {
     /// read twice, keeps NAME). A plain UTF-8 file is mapped into memory (no
     /// copy, no reader thread); standard input, compressed files and text to decode are
     /// streams.
+    ///
+    /// A file (not standard input) comes with its [`FileWatch`], to be checked once the
+    /// read is done.
     pub fn source(
         &self,
         progress: &ProgressBar,
         said: SaidEncoding,
-    ) -> Result<(Source, TextEncoding)> {
+    ) -> Result<(Source, TextEncoding, Option<FileWatch>)> {
         let said_text = match said {
             SaidEncoding::Nothing => TextEncoding::UTF8_DEFAULT,
             SaidEncoding::ForAll(encoding) | SaidEncoding::ForThisFile(encoding) => TextEncoding {
@@ -113,27 +126,39 @@ impl InputPath {
         let cannot_read = || format!("cannot read {}", self.label());
         let compressed =
             self.has_extension(".gz") || self.has_extension(".zst") || self.has_extension(".zstd");
-        if !self.is_stdin() && !compressed && (said_text.encoding == UTF_8 || utf8_may_overrule) {
-            let file = self.file()?;
-            if file.metadata().is_ok_and(|m| m.is_file()) {
-                // SAFETY: the map is only read. Were another program to truncate the file
-                // while it is read, the process would be killed by the kernel with
-                // SIGBUS (a failed run, never a silently short audit); the README says so.
-                let map = unsafe { memmap2::Mmap::map(&file) }.with_context(cannot_read)?;
-                if Encoding::for_bom(&map).is_none() {
-                    let text = if said_text.encoding == UTF_8 {
-                        Some(said_text)
-                    } else {
-                        is_utf8_text(&map, said_text.encoding).then_some(valid_utf8)
-                    };
-                    if let Some(text) = text {
-                        progress.inc(map.len() as u64);
-                        return Ok((Source::Mapped(map), text));
-                    }
+        let file = (!self.is_stdin()).then(|| self.file()).transpose()?;
+        let watch = file
+            .as_ref()
+            .map(|file| FileWatch::new(self, file))
+            .transpose()?
+            .flatten();
+        if let (Some(file), Some(_), false, true) = (
+            &file,
+            &watch,
+            compressed,
+            said_text.encoding == UTF_8 || utf8_may_overrule,
+        ) {
+            // A file cut short while mapped reads as zeros, never kills the run
+            // (`GuardedMap`); the watch then says what happened.
+            let map = GuardedMap::map(file).with_context(cannot_read)?;
+            if Encoding::for_bom(&map).is_none() {
+                let text = if said_text.encoding == UTF_8 {
+                    Some(said_text)
+                } else {
+                    is_utf8_text(&map, said_text.encoding).then_some(valid_utf8)
+                };
+                if let Some(text) = text {
+                    progress.inc(map.len() as u64);
+                    return Ok((Source::Mapped(map), text, watch));
                 }
             }
         }
-        let (start, stream) = peek(self.open(progress)?, 3).with_context(cannot_read)?;
+        let raw: Box<dyn Read + Send> = match file {
+            Some(file) => Box::new(file),
+            None => Box::new(io::stdin()),
+        };
+        let (start, stream) =
+            peek(self.decompressed(raw, progress)?, 3).with_context(cannot_read)?;
         // As the WHATWG Encoding Standard decodes: a byte-order mark wins over a label.
         let mut text = match Encoding::for_bom(&start) {
             Some((encoding, _)) => TextEncoding {
@@ -156,7 +181,21 @@ impl InputPath {
         } else {
             Box::new(Decoding::new(stream, text.encoding))
         };
-        Ok((Source::Stream(stream), text))
+        Ok((Source::Stream(stream), text, watch))
+    }
+
+    /// Runs `read` on the input and then checks, for a regular file, that it did not
+    /// change while it was read (see [`FileWatch`]): a change is the error then.
+    pub fn read_watched<T>(&self, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        let watch = match self.is_stdin() {
+            true => None,
+            false => FileWatch::new(self, &self.file()?)?,
+        };
+        let result = read();
+        if let Some(watch) = watch {
+            watch.check()?;
+        }
+        result
     }
 
     /// The whole input as bytes (decompressed by extension): a rule file, a key file.
@@ -179,6 +218,76 @@ impl InputPath {
         (!self.is_stdin())
             .then(|| std::fs::metadata(&self.path).map(|m| m.len()).ok())
             .flatten()
+    }
+}
+
+/// A regular file as it was when its read began: what tells that another program cut it
+/// short, rewrote it, added to it or replaced it while it was read. Each of these would
+/// make the rows read something other than the export the user named (a cut line can
+/// even read as a valid row with a shortened value), so each fails the run.
+pub struct FileWatch {
+    label: String,
+    path: std::path::PathBuf,
+    /// The open file, whose size and time are read again at the end.
+    file: File,
+    at_start: std::fs::Metadata,
+}
+
+impl FileWatch {
+    /// The watch of `file`, just opened from `input` (`None` when it is not a regular
+    /// file: a pipe or a device has no size to compare).
+    fn new(input: &InputPath, file: &File) -> Result<Option<FileWatch>> {
+        let cannot_read = || format!("cannot read {}", input.label());
+        let at_start = file.metadata().with_context(cannot_read)?;
+        if !at_start.is_file() {
+            return Ok(None);
+        }
+        Ok(Some(FileWatch {
+            label: input.label().to_string(),
+            path: std::path::PathBuf::from(&input.path),
+            file: file.try_clone().with_context(cannot_read)?,
+            at_start,
+        }))
+    }
+
+    /// An error saying what happened to the file since the read began, if anything did.
+    pub fn check(&self) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let label = &self.label;
+        let then = &self.at_start;
+        let now = self
+            .file
+            .metadata()
+            .with_context(|| format!("cannot read {label}"))?;
+        let what = if now.len() < then.len() {
+            format!(
+                "was cut short while it was read (from {} to {} bytes: another program \
+                 truncated or rewrote it)",
+                then.len(),
+                now.len()
+            )
+        } else if now.len() > then.len() {
+            format!(
+                "grew while it was read (from {} to {} bytes: still being written?); the \
+                 rows added after the read began were not read",
+                then.len(),
+                now.len()
+            )
+        } else if now.modified().ok() != then.modified().ok() {
+            "was rewritten while it was read (its modification time changed)".to_string()
+        } else {
+            match std::fs::metadata(&self.path) {
+                Err(_) => "was removed or renamed while it was read".to_string(),
+                Ok(named) if (named.dev(), named.ino()) != (then.dev(), then.ino()) => {
+                    "was replaced by another file while it was read".to_string()
+                }
+                Ok(_) => return Ok(()),
+            }
+        };
+        anyhow::bail!(
+            "{label} {what}; no output was written: audit the file once it is complete \
+             (or copy it first)"
+        )
     }
 }
 

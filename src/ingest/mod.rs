@@ -11,6 +11,7 @@ pub mod columns;
 pub mod crossings;
 pub mod dialect;
 pub mod facts;
+pub mod mapped;
 pub mod parallel;
 pub mod parquet_export;
 pub mod record;
@@ -24,7 +25,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::day::Day;
-use crate::input::InputPath;
+use crate::input::{FileWatch, InputPath};
 use columns::{ColumnMap, HeaderLayout};
 use crossings::{CrossingPiece, Crossings, PieceOutcome};
 use dialect::{choose_delimiter, DialectOptions, FileDialect, TextEncoding};
@@ -138,6 +139,7 @@ pub fn read_csv_source(
         label,
         text: TextEncoding::UTF8_DEFAULT,
         tab_by_name: false,
+        watch: None,
     };
     let (outcomes, dialect) = read_csv_crossings(&file, source, options, layout)?;
     for outcome in outcomes {
@@ -154,6 +156,8 @@ pub struct CsvFile<'a> {
     pub label: &'a str,
     pub text: TextEncoding,
     pub tab_by_name: bool,
+    /// A regular file's state when its read began, checked when the read ends.
+    pub watch: Option<FileWatch>,
 }
 
 impl<'a> CsvFile<'a> {
@@ -164,11 +168,12 @@ impl<'a> CsvFile<'a> {
         progress: &ProgressBar,
         dialect: &DialectOptions,
     ) -> Result<(CsvFile<'a>, Source)> {
-        let (source, text) = input.source(progress, dialect.encoding_for(&input.path))?;
+        let (source, text, watch) = input.source(progress, dialect.encoding_for(&input.path))?;
         let file = CsvFile {
             label: input.label(),
             text,
             tab_by_name: input.names_tab_separated(),
+            watch,
         };
         Ok((file, source))
     }
@@ -203,7 +208,12 @@ impl<'a> CsvFile<'a> {
             },
             layout,
             header,
-        )?;
+        );
+        // A file that changed while it was read explains whatever the parse made of it.
+        if let Some(watch) = &self.watch {
+            watch.check()?;
+        }
+        let pieces = pieces?;
         let dialect = FileDialect {
             file: self.label.to_string(),
             delimiter: chosen.0,

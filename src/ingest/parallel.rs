@@ -22,6 +22,8 @@ use rayon::prelude::*;
 
 use crate::input::fill;
 
+use super::mapped::GuardedMap;
+
 use super::record::{count_line_breaks, skip_terminators, Fields, RecordScanner, Scan};
 
 /// Where pieces and chunks begin: sizes fixed by the program, never by the thread count.
@@ -65,7 +67,7 @@ pub enum Source {
     /// Read on a reader thread, a chunk at a time (standard input, decompression).
     Stream(Box<dyn Read + Send>),
     /// A whole file mapped into memory: one batch, no copy.
-    Mapped(memmap2::Mmap),
+    Mapped(GuardedMap),
 }
 
 /// Reads a CSV input: `delimiter` sees its first line (without the byte-order mark and
@@ -132,6 +134,7 @@ where
     loop {
         let bytes = batch.bytes();
         let mut carry_from = bytes.len();
+        let cut_short = || batch.cut_short();
         for parse in parse_batch(
             bytes,
             start,
@@ -139,6 +142,7 @@ where
             delimiter,
             layout.piece_bytes,
             &make_sink,
+            &cut_short,
         ) {
             if let Some(piece) = parse.piece {
                 pieces.push(ParsedPiece {
@@ -150,6 +154,10 @@ where
             if parse.incomplete {
                 carry_from = parse.end;
             }
+        }
+        if batch.cut_short() {
+            // The caller's `FileWatch` usually says more (the sizes before and after).
+            anyhow::bail!("{label} was cut short while it was read; no output was written");
         }
         if batch.at_end {
             return Ok(pieces);
@@ -179,6 +187,8 @@ struct PieceParse<P> {
 }
 
 /// Parses one batch from `start` (a record's first byte), as a sequential parse would.
+/// Once `cut_short` says the batch lost its bytes (a mapped file truncated), the pieces
+/// not yet begun are skipped: the read has failed.
 fn parse_batch<S, F>(
     bytes: &[u8],
     start: usize,
@@ -186,6 +196,7 @@ fn parse_batch<S, F>(
     delimiter: u8,
     piece_bytes: usize,
     make_sink: &F,
+    cut_short: &(dyn Fn() -> bool + Sync),
 ) -> Vec<PieceParse<S::Piece>>
 where
     S: PieceSink,
@@ -199,7 +210,9 @@ where
         .par_iter()
         .enumerate()
         .map(|(index, &(from, to))| {
-            let guess = if index == 0 {
+            let guess = if cut_short() {
+                usize::MAX
+            } else if index == 0 {
                 start
             } else {
                 first_record_after_line_break(bytes, from, to)
@@ -210,18 +223,10 @@ where
     let mut checked = Vec::with_capacity(guessed.len());
     let mut expected = start;
     for (parse, &(_, to)) in guessed.into_iter().zip(&spans) {
-        let parse = if parse.start == expected {
+        let parse = if parse.start == expected || cut_short() {
             parse
         } else {
             // A wrong guess: a line break inside a quoted field. Parse from the truth.
-            if std::env::var_os("SA_DEBUG").is_some() {
-                eprintln!(
-                    "reparse {} guessed {} expected {}",
-                    bytes.len(),
-                    parse.start,
-                    expected
-                );
-            }
             parse_piece(bytes, expected, to, at_end, delimiter, make_sink)
         };
         expected = parse.end;
@@ -307,7 +312,7 @@ enum Storage {
     #[default]
     Empty,
     Owned(Vec<u8>),
-    Mapped(memmap2::Mmap),
+    Mapped(GuardedMap),
 }
 
 impl Storage {
@@ -327,6 +332,11 @@ impl Storage {
 impl Batch {
     fn bytes(&self) -> &[u8] {
         &self.storage.as_slice()[self.start..self.end]
+    }
+
+    /// Whether the batch is a mapped file that lost bytes while it was read.
+    fn cut_short(&self) -> bool {
+        matches!(&self.storage, Storage::Mapped(map) if map.truncated())
     }
 
     /// Drops what was parsed: the batch keeps `bytes()[from..]` only.

@@ -21,6 +21,10 @@ use crate::input::InputPath;
 
 /// Reads a Parquet export as one piece of rows, checked like CSV rows.
 pub fn read_parquet(input: &InputPath, options: &IngestOptions) -> Result<PieceOutcome> {
+    input.read_watched(|| read_parquet_file(input, options))
+}
+
+fn read_parquet_file(input: &InputPath, options: &IngestOptions) -> Result<PieceOutcome> {
     let label = input.label();
     let mut reader = ParquetReader::new(input.file()?);
     // polars (built without its time-zone support) drops a timestamp column's zone; the

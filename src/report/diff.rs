@@ -98,12 +98,12 @@ pub fn read_report(input: &InputPath, dialect: &DialectOptions) -> Result<Report
     let label = input.label();
     let mut read_as = None;
     let rows = if input.has_extension(".parquet") {
-        read_parquet(input)
+        input.read_watched(|| read_parquet(input))
     } else if input.has_extension(".json")
         || input.has_extension(".jsonl")
         || input.has_extension(".ndjson")
     {
-        read_json_lines(input)
+        input.read_watched(|| read_json_lines(input))
     } else {
         read_csv(input, dialect).map(|(rows, file)| {
             read_as = Some(file);
