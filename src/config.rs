@@ -5,6 +5,7 @@
 
 use anyhow::{bail, Context, Result};
 
+use crate::clash::FilePlan;
 use crate::cli::{
     AuditArgs, CheckArgs, Cli, Command, DialectArgs, DiffArgs, GenerateArgs, PatternsArgs,
     RuleArgs, RulesArgs,
@@ -40,6 +41,60 @@ impl Config {
             Command::Rules(args) => Config::Rules(RulesConfig::new(args)),
             Command::Generate(args) => Config::Generate(GenerateConfig::new(args)?),
         })
+    }
+
+    /// Every file the command will read and write, to check before anything is read
+    /// that no output overwrites an input or another output (`clash`).
+    pub fn files(&self) -> FilePlan {
+        let mut plan = FilePlan::default();
+        match self {
+            Config::Audit(config) => {
+                config.run.files(&mut plan);
+                plan.read(
+                    "--pseudonymize-key-file",
+                    config
+                        .pseudonymize_key
+                        .as_ref()
+                        .map(|key| key.path.as_str()),
+                );
+                plan.write("-o", config.out.as_deref());
+                plan.write_if("--rejects", config.rejects.as_deref());
+                plan.write_if("--summary", config.summary.as_deref());
+                plan.write_if("--due", config.due.as_ref().map(|due| due.out.as_str()));
+            }
+            Config::Patterns(config) => {
+                config.run.files(&mut plan);
+                plan.read(
+                    "--pseudonymize-key-file",
+                    config
+                        .pseudonymize_key
+                        .as_ref()
+                        .map(|key| key.path.as_str()),
+                );
+                let folder = std::path::Path::new(&config.out);
+                for name in crate::research::OUTPUT_FILES {
+                    let path = folder.join(name).to_string_lossy().into_owned();
+                    plan.write(&format!("-o {} ({name})", config.out), Some(&path));
+                }
+            }
+            Config::Check(config) => {
+                config.run.files(&mut plan);
+                plan.write("the answer", None);
+            }
+            Config::Diff(config) => {
+                plan.read("OLD", Some(&config.old.path));
+                plan.read("NEW", Some(&config.new.path));
+                plan.write("-o", config.out.as_deref());
+            }
+            Config::Rules(config) => {
+                if let Some(RulesSource::File(path)) = &config.rules {
+                    plan.read("NAME", Some(&path.path));
+                }
+                plan.write("the rule set", None);
+            }
+            Config::Generate(config) => plan.write("-o", config.out.as_deref()),
+        }
+        plan
     }
 
     /// Worker threads asked for (`None`: all cores).
@@ -161,6 +216,21 @@ impl RunConfig {
             expulsions: args.facts.expulsions.as_deref().map(InputPath::new),
             dialect: dialect_options(&args.dialect, &files)?,
         })
+    }
+
+    /// The files a run reads: crossings, side files, a rule file.
+    fn files(&self, plan: &mut FilePlan) {
+        for input in &self.inputs {
+            plan.read("INPUT", Some(&input.path));
+        }
+        plan.read("--permits", self.permits.as_ref().map(|p| p.path.as_str()));
+        plan.read(
+            "--expulsions",
+            self.expulsions.as_ref().map(|p| p.path.as_str()),
+        );
+        if let RulesSource::File(path) = &self.rules {
+            plan.read("--rules", Some(&path.path));
+        }
     }
 
     /// The pipeline's settings for a run on `as_of` (`None`: the data's last day), for

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
 /// Everything the user typed is checked before any data is read; threads are set once.
 fn run(cli: Cli) -> Result<Status> {
     let config = Config::from_cli(cli)?;
+    config.files().check()?;
     set_up_threads(config.threads())?;
     stayaudit::cmd::run(config)
 }

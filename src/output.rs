@@ -93,8 +93,14 @@ fn write_file_atomically(
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    remove_stale_partials(folder, &name);
     let temporary = tempfile::Builder::new()
-        .prefix(".stayaudit-")
+        .prefix(&format!(".{name}.{}.{}.", host_name(), std::process::id()))
+        .suffix(PARTIAL_SUFFIX)
         .tempfile_in(folder)
         .with_context(|| {
             format!(
@@ -108,6 +114,57 @@ fn write_file_atomically(
     let result = fill_and_rename(temporary, path, write);
     track(&temporary_path, false);
     result
+}
+
+/// How a temporary output file's name ends: `.NAME.HOST.PID.RANDOM.stayaudit-partial`,
+/// hidden and without the output's extension, so that no glob for reports and no reader
+/// going by extension takes it for an output.
+pub const PARTIAL_SUFFIX: &str = ".stayaudit-partial";
+
+/// Removes what runs on this machine that no longer exist (killed, say, by the
+/// out-of-memory killer, before they could clean up) left of `name` in `folder`. A
+/// partial file of a live process, or of another machine sharing the folder, stays.
+fn remove_stale_partials(folder: &Path, name: &str) {
+    // Without /proc, whether a process is alive cannot be told: leave everything.
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    let (prefix, host) = (format!(".{name}."), host_name());
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(middle) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(PARTIAL_SUFFIX))
+        else {
+            continue;
+        };
+        // HOST.PID.RANDOM (a host name may itself hold dots).
+        let mut parts = middle.rsplitn(3, '.');
+        let (_random, pid, written_by) = (parts.next(), parts.next(), parts.next());
+        let Some(pid) = pid.and_then(|pid| pid.parse::<u32>().ok()) else {
+            continue;
+        };
+        let dead = !Path::new(&format!("/proc/{pid}")).exists();
+        if written_by == Some(host.as_str()) && pid != std::process::id() && dead {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// This machine's name, for the names of temporary files (`localhost` if unknown).
+fn host_name() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: gethostname writes at most the buffer's length.
+    let status = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    match std::str::from_utf8(&buffer[..end]) {
+        Ok(name) if status == 0 && !name.is_empty() && !name.contains('/') => name.to_string(),
+        _ => "localhost".to_string(),
+    }
 }
 
 fn fill_and_rename(

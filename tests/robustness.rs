@@ -57,7 +57,7 @@ fn no_temporary_files_left(work: &Workdir) {
     let left: Vec<String> = std::fs::read_dir(work.path("."))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with(".stayaudit-"))
+        .filter(|name| name.contains("stayaudit-partial"))
         .collect();
     assert!(left.is_empty(), "temporary files left behind: {left:?}");
 }

@@ -11,7 +11,7 @@ use crate::exit::Status;
 use crate::output::write_output;
 use crate::pipeline;
 use crate::pseudonym::Pseudonymizer;
-use crate::research::{html, Period, Table, Tables};
+use crate::research::{html, Period, Table, Tables, PAGE_FILE};
 
 pub fn run(args: PatternsConfig) -> Result<Status> {
     let options = args.run.pipeline(args.as_of, None, !args.quiet, true)?;
@@ -46,7 +46,7 @@ pub fn run(args: PatternsConfig) -> Result<Status> {
         &as_of,
         pseudonymizer.is_some(),
     );
-    write_output(Some(&file("report.html")), |out: &mut dyn Write| {
+    write_output(Some(&file(PAGE_FILE)), |out: &mut dyn Write| {
         Ok(out.write_all(page.as_bytes())?)
     })?;
 

@@ -183,6 +183,21 @@ pub struct Tables {
 }
 
 /// One CSV table: its file name, header and rows.
+/// Every file `patterns` writes in its folder: the tables, then the page.
+pub const OUTPUT_FILES: [&str; 8] = [
+    "visa_runs.csv",
+    "runs_per_month.csv",
+    "runs_by_nationality.csv",
+    "runs_by_checkpoint_pair.csv",
+    "days_outside.csv",
+    "stay_lengths.csv",
+    "flagged_share_by_nationality.csv",
+    PAGE_FILE,
+];
+
+/// The self-contained HTML report.
+pub const PAGE_FILE: &str = "report.html";
+
 pub struct Table {
     pub name: &'static str,
     pub header: &'static [&'static str],
@@ -425,6 +440,14 @@ fn months_between(first: Day, last: Day) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_files_name_every_table_and_the_page() {
+        let tables = Tables::build(&Persons::default(), &[], 3, None);
+        let mut names: Vec<&str> = tables.csv_tables().iter().map(|t| t.name).collect();
+        names.push(PAGE_FILE);
+        assert_eq!(names, OUTPUT_FILES);
+    }
 
     #[test]
     fn months_run_across_years() {
