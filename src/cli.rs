@@ -92,12 +92,13 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub pseudonymize_key_file: Option<String>,
 
-    /// Early warning: list persons in the country who must leave within DAYS of as_of.
-    #[arg(long, value_name = "DAYS", requires = "due")]
+    /// Early warning: list persons in the country who must leave within DAYS of as_of
+    /// (with --due FILE).
+    #[arg(long, value_name = "DAYS")]
     pub due_within: Option<u32>,
 
     /// Where the due list goes (with --due-within); format from the extension.
-    #[arg(long, value_name = "FILE", requires = "due_within")]
+    #[arg(long, value_name = "FILE")]
     pub due: Option<String>,
 
     /// No summary on stderr.
@@ -124,9 +125,13 @@ pub struct DiffArgs {
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,
 
-    /// Also list the persons whose standing did not change.
+    /// Also list the persons whose standing did not change, and the ongoing ones.
     #[arg(long)]
     pub all: bool,
+
+    /// Also list ongoing cases: flagged in both, only more overstay days (still inside).
+    #[arg(long)]
+    pub ongoing: bool,
 
     /// Exit 1 when anyone is new (flagged in NEW, not in OLD).
     #[arg(long)]
@@ -187,6 +192,16 @@ pub struct RuleArgs {
     /// Read a field from a differently named column, e.g. person_id=PASSPORT_NO (repeatable).
     #[arg(long = "col", value_name = "FIELD=HEADER")]
     pub columns: Vec<String>,
+
+    /// Another word of the direction column, e.g. прибытие=entry (repeatable; entry/exit,
+    /// in/out, въезд/выезд and кіру/шығу are known in any case).
+    #[arg(long = "direction-word", value_name = "WORD=entry|exit")]
+    pub direction_words: Vec<String>,
+
+    /// Fail (exit 2, no report) when a file has more rows rejected than this: a share of
+    /// its rows (1%) or a number (50). A run that used no row always fails.
+    #[arg(long, default_value = "1%", value_name = "PERCENT%|COUNT")]
+    pub max_rejected: String,
 
     #[command(flatten)]
     pub facts: FactArgs,
@@ -273,6 +288,10 @@ pub struct CheckArgs {
     /// One JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Nothing on stderr but errors (no notes on how files were read, no progress bar).
+    #[arg(short, long)]
+    pub quiet: bool,
 
     #[command(flatten)]
     pub rules: RuleArgs,

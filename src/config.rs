@@ -5,6 +5,7 @@
 
 use anyhow::{bail, Context, Result};
 
+use crate::accounting::RejectLimit;
 use crate::clash::FilePlan;
 use crate::cli::{
     AuditArgs, CheckArgs, Cli, Command, DialectArgs, DiffArgs, GenerateArgs, PatternsArgs,
@@ -13,10 +14,12 @@ use crate::cli::{
 use crate::day::{parse_day, Day};
 use crate::ingest::columns::ColumnMap;
 use crate::ingest::dialect::{parse_delimiter, parse_encodings, DialectOptions};
+use crate::ingest::row::Directions;
 use crate::ingest::timestamp::{parse_offset, OffsetSeconds};
 use crate::ingest::IngestOptions;
 use crate::input::InputPath;
 use crate::pipeline::PipelineConfig;
+use crate::report::diff::Listed;
 use crate::report::ReportFormat;
 use crate::rules::{GrandfatherPolicy, RuleSet};
 use crate::stays::Gaps;
@@ -143,7 +146,7 @@ impl RulesSource {
                         error.root_cause()
                     )
                 })?;
-                RuleSet::from_toml(&text)
+                RuleSet::from_file_text(&text, path.label())
                     .with_context(|| format!("invalid rule file {}", path.path))
             }
         }
@@ -171,6 +174,10 @@ pub struct RunConfig {
     pub expulsions: Option<InputPath>,
     /// `--delimiter` and `--encoding`.
     pub dialect: DialectOptions,
+    /// The words of the direction column (`--direction-word`).
+    pub directions: Directions,
+    /// `--max-rejected`.
+    pub max_rejected: RejectLimit,
 }
 
 /// `--delimiter` and `--encoding`, checked.
@@ -215,6 +222,9 @@ impl RunConfig {
             permits: args.facts.permits.as_deref().map(InputPath::new),
             expulsions: args.facts.expulsions.as_deref().map(InputPath::new),
             dialect: dialect_options(&args.dialect, &files)?,
+            directions: Directions::with_words(&args.direction_words)
+                .map_err(|message| anyhow::anyhow!(message))?,
+            max_rejected: RejectLimit::parse(&args.max_rejected)?,
         })
     }
 
@@ -257,7 +267,9 @@ impl RunConfig {
                 only_person: only_person.map(str::to_string),
                 show_progress,
                 dialect: self.dialect.clone(),
+                directions: self.directions.clone(),
             },
+            max_rejected: self.max_rejected,
             grandfather: self.grandfather.unwrap_or(rules.grandfather),
             rules,
             gaps: self.gaps,
@@ -336,7 +348,14 @@ impl AuditConfig {
                     format: ReportFormat::choose(None, Some(&out))?,
                     out,
                 }),
-                _ => None,
+                (Some(within), None) => bail!(
+                    "--due-within {within} needs --due FILE: the file the list of persons due \
+                     to leave goes to"
+                ),
+                (None, Some(out)) => {
+                    bail!("--due {out} needs --due-within DAYS: how many days ahead the list looks")
+                }
+                (None, None) => None,
             },
             quiet: args.quiet,
         })
@@ -351,8 +370,8 @@ pub struct DiffConfig {
     /// Where the changes go (`None`: standard output).
     pub out: Option<String>,
     pub format: ReportFormat,
-    /// Also list persons whose standing did not change.
-    pub all: bool,
+    /// Which changes are listed beyond new, cleared and changed (`--ongoing`, `--all`).
+    pub listed: Listed,
     /// Exit 1 when anyone is new.
     pub fail_on_new: bool,
     /// No counts on stderr.
@@ -369,7 +388,10 @@ impl DiffConfig {
             new: InputPath::new(args.new),
             format: ReportFormat::choose(args.format, args.out.as_deref())?,
             out: args.out,
-            all: args.all,
+            listed: Listed {
+                ongoing: args.ongoing,
+                all: args.all,
+            },
             fail_on_new: args.fail_on_new,
             quiet: args.quiet,
             dialect,
@@ -423,6 +445,8 @@ pub struct CheckConfig {
     pub earliest: Option<u32>,
     /// One JSON object instead of text.
     pub json: bool,
+    /// Nothing on stderr but errors.
+    pub quiet: bool,
 }
 
 impl CheckConfig {
@@ -439,6 +463,7 @@ impl CheckConfig {
             days: args.days,
             earliest: args.earliest,
             json: args.json,
+            quiet: args.quiet,
         })
     }
 }

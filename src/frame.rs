@@ -258,6 +258,7 @@ C,KGZ,entry,2023-03-03
             only_person: None,
             show_progress: false,
             dialect: Default::default(),
+            directions: Default::default(),
         };
         let file = CsvFile {
             label: "t.csv",
@@ -265,14 +266,15 @@ C,KGZ,entry,2023-03-03
             tab_by_name: false,
             watch: None,
         };
-        let (outcomes, _) = read_csv_crossings(
+        let outcomes = read_csv_crossings(
             &file,
             Source::Stream(Box::new(ROWS.as_bytes())),
             &options,
             ReadLayout::DEFAULT,
         )
         .unwrap();
-        let mut pieces: Vec<CrossingPiece> = outcomes.into_iter().map(|o| o.crossings).collect();
+        let mut pieces: Vec<CrossingPiece> =
+            outcomes.outcomes.into_iter().map(|o| o.crossings).collect();
         if colliding {
             // Every id hashes alike: the grouping must still tell them apart.
             for piece in &mut pieces {

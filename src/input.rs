@@ -148,8 +148,7 @@ impl InputPath {
                     is_utf8_text(&map, said_text.encoding).then_some(valid_utf8)
                 };
                 if let Some(text) = text {
-                    progress.inc(map.len() as u64);
-                    return Ok((Source::Mapped(map), text, watch));
+                    return Ok((Source::Mapped(map, progress.clone()), text, watch));
                 }
             }
         }

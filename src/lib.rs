@@ -14,6 +14,7 @@
 //! one validated configuration per subcommand; `cmd/` holds one module per subcommand.
 //! The rules themselves are data: see `rules::RuleSet`.
 
+pub mod accounting;
 pub mod clash;
 pub mod cli;
 pub mod cmd;

@@ -6,11 +6,13 @@
 //! evaluated in parallel, one hash partition per task; what a worker returns depends on
 //! the input alone, so the results do not depend on the thread count.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Result;
 use rayon::prelude::*;
 
+use crate::accounting::{FileRows, RejectLimit, RowAccounting};
 use crate::day::Day;
 use crate::engine::{evaluate, EngineContext, Finding};
 use crate::frame::{group, Grouped, Scratch};
@@ -39,6 +41,8 @@ pub struct PipelineConfig {
     pub expulsions: Option<InputPath>,
     /// Keep every person's stays in the outcome (`patterns` and `check` need them).
     pub keep_stays: bool,
+    /// How many rejected rows a file may have (`--max-rejected`).
+    pub max_rejected: RejectLimit,
 }
 
 /// One evaluated person.
@@ -48,22 +52,6 @@ pub struct PersonResult {
     pub finding: Finding,
     /// The person's stays, kept only when `PipelineConfig::keep_stays` asks for them.
     pub stays: Vec<Stay>,
-}
-
-/// Where every input row went: `rows_read = used + rejected + duplicates + after_as_of`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct RowAccounting {
-    pub rows_read: u64,
-    pub rows_used: u64,
-    pub rows_rejected: u64,
-    pub duplicates: u64,
-    pub after_as_of: u64,
-}
-
-impl RowAccounting {
-    pub fn closes(&self) -> bool {
-        self.rows_read == self.rows_used + self.rows_rejected + self.duplicates + self.after_as_of
-    }
 }
 
 /// Seconds spent per stage, so a regression points at its stage.
@@ -81,6 +69,8 @@ pub struct Outcome {
     pub rejected: Vec<Rejected>,
     /// Crossing rows.
     pub accounting: RowAccounting,
+    /// Each file's rows: crossings in order, then permits, then expulsions.
+    pub files: Vec<FileRows>,
     pub permit_rows: Option<FactRows>,
     pub expulsion_rows: Option<FactRows>,
     /// `None` when no row was valid.
@@ -100,6 +90,24 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Stderr lines on how the run read its files: [`Outcome::dialect_notes`], and a
+    /// warning when the audit date asked for (`as_of_asked`) is after the export's last
+    /// day (nothing after it is known: no crossing since is assumed).
+    pub fn notes(&self, as_of_asked: Option<Day>) -> Vec<String> {
+        let mut notes = self.dialect_notes();
+        if let (Some(asked), Some(last)) = (as_of_asked, self.last_day) {
+            if asked > last {
+                notes.push(format!(
+                    "stayaudit: warning: --as-of {} is after the export's last day: the export \
+                     ends on {}; no crossing since is assumed",
+                    crate::day::format_day(asked),
+                    crate::day::format_day(last)
+                ));
+            }
+        }
+        notes
+    }
+
     /// Stderr lines on how the files were read: one per file whose dialect was detected
     /// rather than said, and one per file read as UTF-8 by default that had rows
     /// rejected as not UTF-8 (the usual sign of a file in another encoding).
@@ -128,6 +136,12 @@ impl Outcome {
 }
 
 impl Outcome {
+    /// Fails when a file lost more rows to rejection than `limit` allows, or no crossing
+    /// row was used (see [`RejectLimit::check`]).
+    pub fn check_rejected(&self, limit: &RejectLimit) -> Result<()> {
+        limit.check(&self.files, &self.accounting, &self.rejected)
+    }
+
     /// The facts known about one person (none when the side files say nothing of them).
     pub fn facts_of(&self, person_id: &str) -> &PersonFacts {
         self.facts.for_person(person_id).unwrap_or(&NO_FACTS)
@@ -150,12 +164,16 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
     let mut accounting = RowAccounting {
         rows_read: ingested.rows_read,
         rows_rejected: ingested.rejected.len() as u64,
+        blank_rows: ingested.blank_rows,
         ..RowAccounting::default()
     };
     let mut rejected = ingested.rejected;
     rejected.append(&mut facts.rejected);
     let mut dialects = ingested.dialects;
     dialects.append(&mut facts.dialects);
+    let mut files = ingested.files;
+    files.append(&mut facts.files);
+    let rejected_rows = rejected_rows_by_person(&rejected);
     let mut seconds = StageSeconds {
         read: clock.elapsed().as_secs_f64(),
         ..StageSeconds::default()
@@ -168,8 +186,14 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
             let grouped = group(ingested.crossings)?;
             seconds.group = clock.elapsed().as_secs_f64();
             let clock = Instant::now();
-            let (persons, after_as_of) =
-                evaluate_all(&grouped, options, &facts, as_of, first_input_day)?;
+            let (persons, after_as_of) = evaluate_all(
+                &grouped,
+                options,
+                &facts,
+                &rejected_rows,
+                as_of,
+                first_input_day,
+            )?;
             seconds.evaluate = clock.elapsed().as_secs_f64();
             accounting.after_as_of = after_as_of;
             (grouped.into_crossings(), persons)
@@ -187,6 +211,7 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
         persons,
         rejected,
         accounting,
+        files,
         permit_rows: facts.permits,
         expulsion_rows: facts.expulsions,
         as_of,
@@ -207,6 +232,7 @@ fn evaluate_all(
     grouped: &Grouped,
     options: &PipelineConfig,
     facts: &Facts,
+    rejected_rows: &HashMap<&str, u32>,
     as_of: Day,
     first_input_day: Day,
 ) -> Result<(Persons, u64)> {
@@ -232,7 +258,11 @@ fn evaluate_all(
             let mut persons = Vec::new();
             let counts =
                 grouped.for_each_person(partition, as_of, scratch, |person_id, records| {
-                    let history = build_history(records, &stay_context);
+                    let mut history = build_history(records, &stay_context);
+                    if !rejected_rows.is_empty() {
+                        history.anomalies.rejected_row =
+                            rejected_rows.get(person_id).copied().unwrap_or(0);
+                    }
                     let limit = continuous_limits[history.nationality.index()];
                     let person_facts = facts.for_person(person_id).unwrap_or(&NO_FACTS);
                     let finding = evaluate(&history, person_facts, limit, &engine_context);
@@ -257,6 +287,15 @@ fn evaluate_all(
         after_as_of += counts.after_as_of;
     }
     Ok((persons, after_as_of))
+}
+
+/// How many rejected rows each person whose id could be read has.
+fn rejected_rows_by_person(rejected: &[Rejected]) -> HashMap<&str, u32> {
+    let mut by_person = HashMap::new();
+    for id in rejected.iter().filter_map(|row| row.person_id.as_deref()) {
+        *by_person.entry(id).or_insert(0) += 1;
+    }
+    by_person
 }
 
 /// Every evaluated person, as the partitions left them: in no particular order, but the

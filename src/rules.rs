@@ -58,6 +58,16 @@ pub struct RuleSet {
     pub counted_bases: Vec<String>,
     /// Years an expulsion decision bars entry (`--expulsions`); `None`: no ban rule.
     pub entry_ban_years: Option<u32>,
+    /// The rule file it was read from (`None`: built in).
+    pub origin: Option<RuleFileOrigin>,
+}
+
+/// Where a rule set read from a file came from: the same name can hold other rules, so
+/// the file's content is named by its SHA-256 wherever the rule set is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleFileOrigin {
+    pub path: String,
+    pub sha256: String,
 }
 
 pub const DEFAULT_RULES: &str = "kz-2023";
@@ -87,6 +97,7 @@ impl RuleSet {
                 grandfather: GrandfatherPolicy::StaysEnteredBefore,
                 counted_bases: vec!["visa_free".into()],
                 entry_ban_years: Some(5),
+                origin: None,
             }),
             "schengen" => Some(RuleSet {
                 name: "schengen".into(),
@@ -98,9 +109,51 @@ impl RuleSet {
                 grandfather: GrandfatherPolicy::StaysEnteredBefore,
                 counted_bases: vec!["visa_free".into()],
                 entry_ban_years: None,
+                origin: None,
             }),
             _ => None,
         }
+    }
+
+    /// The rule set as outputs name it: a built-in set by its name, a rule file's set by
+    /// its name, the file and the file's SHA-256 (a copy of `kz-2023` edited by hand is
+    /// not `kz-2023`).
+    pub fn label(&self) -> String {
+        match &self.origin {
+            None => self.name.clone(),
+            Some(origin) => format!(
+                "{} (rule file {}, sha256 {})",
+                self.name, origin.path, origin.sha256
+            ),
+        }
+    }
+
+    /// Reads a rule file's text, checks it, and records where it came from.
+    pub fn from_file_text(text: &str, path: &str) -> Result<RuleSet> {
+        use sha2::Digest;
+        let mut rules = RuleSet::from_toml(text)?;
+        rules.origin = Some(RuleFileOrigin {
+            path: path.to_string(),
+            sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())),
+        });
+        Ok(rules)
+    }
+
+    /// Fails when the cumulative rule cannot count a single day of an audit as of
+    /// `as_of`: its effective date lies after it (after every row the audit evaluates).
+    pub fn check_reachable(&self, as_of: Day) -> Result<()> {
+        if let Some(from) = self.effective_from.filter(|&from| from > as_of) {
+            bail!(
+                "rule set {}: the cumulative rule takes effect on {}, after the audit date {}: \
+                 no day of this audit could count towards it, and every verdict would be \
+                 clean; audit a later date (--as-of), or use a rule set without \
+                 effective_from",
+                self.label(),
+                format_day(from),
+                format_day(as_of)
+            );
+        }
+        Ok(())
     }
 
     /// The continuous limit in days for a nationality, `None` when the set has none.
@@ -163,13 +216,30 @@ impl RuleSet {
         if file.window_days == 0 {
             bail!("window_days must be at least 1");
         }
+        if file.max_days_in_window >= file.window_days {
+            bail!(
+                "max_days_in_window ({}) must be below window_days ({}): a window of {} days \
+                 can never hold more than {} counted days, so the cumulative limit could \
+                 never be broken",
+                file.max_days_in_window,
+                file.window_days,
+                file.window_days,
+                file.max_days_in_window
+            );
+        }
         if file.counted_bases.is_empty() {
             bail!("counted_bases is empty: every stay would be exempt");
         }
         let continuous = match file.continuous {
             Some(limits) => {
+                if limits.default == 0 {
+                    bail!("continuous.default must be at least 1 day: 0 would make every stay a violation");
+                }
                 let mut by_nationality = BTreeMap::new();
                 for (code, days) in limits.by_nationality {
+                    if days == 0 {
+                        bail!("continuous.by_nationality.{code} must be at least 1 day");
+                    }
                     let upper = code.trim().to_ascii_uppercase();
                     if upper.len() != 3 || !upper.bytes().all(|b| b.is_ascii_alphabetic()) {
                         bail!("continuous.by_nationality: '{code}' is not an ISO alpha-3 code");
@@ -197,6 +267,7 @@ impl RuleSet {
                 .map(|b| normalize_basis(b).into_owned())
                 .collect(),
             entry_ban_years: file.entry_ban_years,
+            origin: None,
         })
     }
 }

@@ -76,6 +76,9 @@ pub struct Anomalies {
     pub missing_entry: u32,
     pub missing_exit: u32,
     pub nationality_changed: bool,
+    /// Rows of the person that were rejected (their id was readable, another field not):
+    /// the stays rest on records the analyst cannot see.
+    pub rejected_row: u32,
 }
 
 impl Anomalies {
@@ -86,6 +89,7 @@ impl Anomalies {
             AnomalyKind::MissingEntry => self.missing_entry,
             AnomalyKind::MissingExit => self.missing_exit,
             AnomalyKind::NationalityChanged => u32::from(self.nationality_changed),
+            AnomalyKind::RejectedRow => self.rejected_row,
         }
     }
 
@@ -109,14 +113,16 @@ pub enum AnomalyKind {
     MissingEntry,
     MissingExit,
     NationalityChanged,
+    RejectedRow,
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 4] = [
+    pub const ALL: [AnomalyKind; 5] = [
         AnomalyKind::Duplicate,
         AnomalyKind::MissingEntry,
         AnomalyKind::MissingExit,
         AnomalyKind::NationalityChanged,
+        AnomalyKind::RejectedRow,
     ];
 
     pub fn name(self) -> &'static str {
@@ -125,6 +131,7 @@ impl AnomalyKind {
             AnomalyKind::MissingEntry => "missing_entry",
             AnomalyKind::MissingExit => "missing_exit",
             AnomalyKind::NationalityChanged => "nationality_changed",
+            AnomalyKind::RejectedRow => "rejected_row",
         }
     }
 }

@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         _ => HEADER.iter().map(|&b| if b == b',' { b'\t' } else { b }).collect(),
     };
     let input: Vec<u8> = [&header[..], rest].concat();
-    let options = IngestOptions { tz: 5 * 3600, columns: ColumnMap::default(), only_person: None, show_progress: false, dialect: Default::default() };
+    let options = IngestOptions { tz: 5 * 3600, ..IngestOptions::default() };
     let parallel = read_csv_source("fuzz.csv", Source::Stream(Box::new(std::io::Cursor::new(input.clone()))), &options, layout)
         .map(|ingested| parallel_out(&ingested))
         .map_err(|error| format!("{error:#}"));

@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let input: Vec<u8> = if control & 4 == 0 { [HEADER, rest].concat() } else { rest.to_vec() };
-    let options = IngestOptions { tz, columns: ColumnMap::default(), only_person: None, show_progress: false, dialect: Default::default() };
+    let options = IngestOptions { tz, ..IngestOptions::default() };
     let source = Source::Stream(Box::new(std::io::Cursor::new(input.clone())));
     if let Ok(out) = read_csv_source("fuzz.csv", source, &options, ReadLayout::DEFAULT) {
         assert_eq!(out.rows_read, (out.crossings.len() + out.rejected.len()) as u64);

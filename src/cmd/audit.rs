@@ -41,6 +41,16 @@ pub fn run(config: AuditConfig) -> Result<Status> {
             write_rejects(&outcome.rejected, out)
         })?;
     }
+    if !config.quiet {
+        // Before any failure below: how the files were read often explains it.
+        for note in outcome.notes(config.as_of) {
+            eprintln!("{note}");
+        }
+    }
+    outcome.check_rejected(&options.max_rejected)?;
+    if let Some(as_of) = outcome.as_of {
+        options.rules.check_reachable(as_of)?;
+    }
     if config.strict && !outcome.rejected.is_empty() {
         let first = &outcome.rejected[0];
         bail!(
@@ -78,9 +88,6 @@ pub fn run(config: AuditConfig) -> Result<Status> {
         })?;
     }
     if !config.quiet {
-        for note in outcome.dialect_notes() {
-            eprintln!("{note}");
-        }
         eprintln!(
             "{}",
             summary.human(config.out.as_deref().unwrap_or("standard output"))

@@ -12,6 +12,7 @@ use crate::config::CheckConfig;
 use crate::day::format_day;
 use crate::engine::{earliest_entry, plan_entry, stay_accounts, EngineContext};
 use crate::exit::Status;
+use crate::ingest::Rejected;
 use crate::output::write_output;
 use crate::pipeline;
 use crate::report::check::{Answer, Planning, Subject};
@@ -23,12 +24,24 @@ pub fn run(config: CheckConfig) -> Result<Status> {
     // an open stay runs through the day checked, as through --as-of in `audit`.
     let options = config
         .run
-        .pipeline(config.on, Some(person_id), true, true)?;
+        .pipeline(config.on, Some(person_id), !config.quiet, true)?;
     let outcome = pipeline::run(&options)?;
     // The answer goes to standard output; how a file was read is a note beside it.
-    for note in outcome.dialect_notes() {
-        eprintln!("{note}");
+    if !config.quiet {
+        for note in outcome.dialect_notes() {
+            eprintln!("{note}");
+        }
     }
+    // Whether the export can be trusted, as in `audit`: a file that lost too many rows
+    // fails. (A person without a usable row is said so below.)
+    options
+        .max_rejected
+        .check_files(&outcome.files, &outcome.rejected)?;
+    let persons_rejected: Vec<&Rejected> = outcome
+        .rejected
+        .iter()
+        .filter(|row| row.person_id.as_deref() == Some(person_id))
+        .collect();
     let (Some(first_day), Some(last_day)) = (outcome.first_day, outcome.last_day) else {
         bail!(
             "no valid crossing rows in the input ({} rows read, all rejected)",
@@ -44,6 +57,17 @@ pub fn run(config: CheckConfig) -> Result<Status> {
         );
     }
     let Some(person) = outcome.persons.iter().next() else {
+        if let Some(first) = persons_rejected.first() {
+            bail!(
+                "person '{person_id}' has no usable row: {} of their rows were rejected (the \
+                 first: {} line {}: {}: {})",
+                persons_rejected.len(),
+                first.file,
+                first.line,
+                first.field,
+                first.reason
+            );
+        }
         if outcome.accounting.after_as_of > 0 {
             bail!(
                 "person '{person_id}' has no crossing on or before {}",
@@ -101,6 +125,7 @@ pub fn run(config: CheckConfig) -> Result<Status> {
             rules,
             checkpoints: &outcome.checkpoints,
             bases: &outcome.bases,
+            rejected: &persons_rejected,
         },
         &planning,
     );

@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::config::DiffConfig;
 use crate::exit::Status;
 use crate::output::write_output;
-use crate::report::diff::{changes_table, compare, read_report, Change};
+use crate::report::diff::{changes_table, compare, read_report, Change, Listed};
 
 pub fn run(config: DiffConfig) -> Result<Status> {
     let before = read_report(&config.old, &config.dialect)?;
@@ -21,21 +21,37 @@ pub fn run(config: DiffConfig) -> Result<Status> {
         }
     }
     let (before, now) = (before.persons, now.persons);
-    let changes = compare(&before, &now, config.all);
+    let changes = compare(&before, &now, config.listed);
     write_output(config.out.as_deref(), |out: &mut dyn Write| {
         changes_table(&changes).write(config.format, out)
     })?;
     let count = |kind: Change| changes.iter().filter(|c| c.change == kind).count();
     if !config.quiet {
+        // Counted whether listed or not: a line of counts tells the whole night.
+        let all = Listed {
+            ongoing: true,
+            all: false,
+        };
+        let ongoing = compare(&before, &now, all)
+            .iter()
+            .filter(|c| c.change == Change::Ongoing)
+            .count();
         let unchanged = before
             .keys()
             .chain(now.keys().filter(|id| !before.contains_key(*id)))
             .count()
+            - ongoing
             - count(Change::New)
             - count(Change::Cleared)
             - count(Change::Changed);
+        let unlisted = if config.listed.ongoing || config.listed.all || ongoing == 0 {
+            ""
+        } else {
+            " (not listed; --ongoing lists them)"
+        };
         eprintln!(
-            "stayaudit: diff {} -> {}: {} new, {} cleared, {} changed, {unchanged} unchanged",
+            "stayaudit: diff {} -> {}: {} new, {} cleared, {} changed, {ongoing} ongoing{unlisted}, \
+             {unchanged} unchanged",
             config.old.label(),
             config.new.label(),
             count(Change::New),

@@ -24,6 +24,15 @@ pub fn run(args: PatternsConfig) -> Result<Status> {
         .with_context(|| format!("cannot create the output folder {}", args.out))?;
 
     let mut outcome = pipeline::run(&options)?;
+    if !args.quiet {
+        for note in outcome.notes(args.as_of) {
+            eprintln!("{note}");
+        }
+    }
+    outcome.check_rejected(&options.max_rejected)?;
+    if let Some(as_of) = outcome.as_of {
+        options.rules.check_reachable(as_of)?;
+    }
     if let Some(pseudonymizer) = &pseudonymizer {
         pseudonymizer.apply(&mut outcome);
     }
@@ -42,7 +51,7 @@ pub fn run(args: PatternsConfig) -> Result<Status> {
     let as_of = outcome.as_of.map(format_day).unwrap_or_default();
     let page = html::page(
         &tables,
-        &options.rules.name,
+        &options.rules.label(),
         &as_of,
         pseudonymizer.is_some(),
     );
@@ -51,9 +60,6 @@ pub fn run(args: PatternsConfig) -> Result<Status> {
     })?;
 
     if !args.quiet {
-        for note in outcome.dialect_notes() {
-            eprintln!("{note}");
-        }
         eprintln!(
             "stayaudit: {} persons, {} visa runs ({} before, {} after the change); tables and report.html written to {}",
             outcome.persons.len(),

@@ -105,8 +105,11 @@ impl ColumnMap {
 /// Where each field sits in a file's rows.
 #[derive(Debug)]
 pub struct HeaderLayout {
-    /// Number of fields in the header: every row must have exactly this many.
+    /// Number of fields in the header: every row must have this many (or `trailing` more,
+    /// all empty).
     pub width: usize,
+    /// Empty fields the file's rows end with beyond the header's (Excel's trailing `;`).
+    pub trailing: usize,
     indexes: [Option<usize>; 6],
     /// The encoding the file's text was decoded from (bytes that were not valid in it
     /// reach the rows as invalid UTF-8, and their rejection names it).
@@ -130,6 +133,7 @@ impl HeaderLayout {
         indexes.copy_from_slice(&found);
         Ok(HeaderLayout {
             width,
+            trailing: 0,
             indexes,
             encoding: encoding_rs::UTF_8,
         })
@@ -213,6 +217,15 @@ pub fn locate_columns(
             .filter(|column| column.required)
             .map(|column| column.header)
             .collect();
+        // Shown without its NUL bytes, a UTF-16 header would look complete: the hint
+        // comes first, and the header read as UTF-8 is not listed.
+        if let Some(hint) = utf16_hint(header) {
+            bail!(
+                "{hint} (read as UTF-8, the file has none of the required columns: its \
+                 header is missing {})",
+                missing.join(", ")
+            );
+        }
         bail!(
             "missing required {plural} {} (header has: {}){missing_hint}{}",
             missing.join(", "),
@@ -263,20 +276,7 @@ fn header_hints(header: &csv::ByteRecord, required: &[&str]) -> String {
             ));
         }
     }
-    // UTF-16 text read as UTF-8 puts a NUL byte beside every ASCII letter.
-    if header.iter().any(|name| name.contains(&0)) {
-        // An ASCII letter is its byte then NUL in UTF-16LE, NUL then its byte in UTF-16BE.
-        let big_endian = header.get(0).is_some_and(|first| first.first() == Some(&0));
-        let (likely, other) = if big_endian {
-            ("utf-16be", "utf-16le")
-        } else {
-            ("utf-16le", "utf-16be")
-        };
-        hints.push_str(&format!(
-            "; the header holds NUL bytes, as UTF-16 text without a byte-order mark does: \
-             read it with --encoding {likely} (or {other})"
-        ));
-    } else if header.iter().any(|name| std::str::from_utf8(name).is_err()) {
+    if header.iter().any(|name| std::str::from_utf8(name).is_err()) {
         hints.push_str(
             "; the header holds bytes that are not text in the encoding read (UTF-8 unless \
              --encoding says otherwise): name the file's encoding with --encoding \
@@ -284,6 +284,25 @@ fn header_hints(header: &csv::ByteRecord, required: &[&str]) -> String {
         );
     }
     hints
+}
+
+/// UTF-16 text read as UTF-8 puts a NUL byte beside every ASCII letter: the encoding to
+/// name, when the header holds NUL bytes.
+fn utf16_hint(header: &csv::ByteRecord) -> Option<String> {
+    if !header.iter().any(|name| name.contains(&0)) {
+        return None;
+    }
+    // An ASCII letter is its byte then NUL in UTF-16LE, NUL then its byte in UTF-16BE.
+    let big_endian = header.get(0).is_some_and(|first| first.first() == Some(&0));
+    let (likely, other) = if big_endian {
+        ("utf-16be", "utf-16le")
+    } else {
+        ("utf-16le", "utf-16be")
+    };
+    Some(format!(
+        "the file looks like UTF-16 text without a byte-order mark (its header holds NUL \
+         bytes): read it with --encoding {likely} (or {other})"
+    ))
 }
 
 #[cfg(test)]
@@ -347,10 +366,15 @@ mod tests {
                 .unwrap_err()
                 .to_string();
         assert!(
+            error.starts_with("the file looks like UTF-16 text without a byte-order mark"),
+            "{error}"
+        );
+        assert!(
             error.contains("--encoding utf-16le (or utf-16be)"),
             "{error}"
         );
-        assert!(error.contains("header has: person_id)"), "{error}");
+        // No header list that looks complete once its NUL bytes are left out.
+        assert!(!error.contains("header has"), "{error}");
         let big_endian: Vec<u8> = "person_id".bytes().flat_map(|b| [0, b]).collect();
         let error = HeaderLayout::resolve(
             &csv::ByteRecord::from(vec![big_endian]),

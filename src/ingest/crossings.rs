@@ -305,6 +305,8 @@ pub struct PieceOutcome {
     pub crossings: CrossingPiece,
     pub rejected: Vec<Rejected>,
     pub rows_read: u64,
+    /// Blank lines and filler rows (not in `rows_read`).
+    pub blank_rows: u64,
     pub days: Option<(Day, Day)>,
 }
 

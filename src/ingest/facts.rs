@@ -14,9 +14,10 @@ use super::columns::{locate_columns, Wanted};
 use super::dialect::{undecodable, FileDialect};
 use super::parallel::{PieceSink, ReadLayout};
 use super::record::Fields;
-use super::row::{record_text, RawRecord};
+use super::row::{fits_width, is_blank, record_text, RawRecord};
 use super::timestamp::{parse_timestamp, OffsetSeconds};
 use super::{header_names, CsvFile, IngestOptions, Rejected};
+use crate::accounting::{FileKind, FileRows};
 use crate::day::Day;
 use crate::input::InputPath;
 
@@ -29,12 +30,14 @@ pub struct PersonFacts {
     pub expulsions: Vec<Day>,
 }
 
-/// Where the rows of one side file went: `rows_read = rows_used + rows_rejected`.
+/// Where the rows of one side file went: `rows_read = rows_used + rows_rejected`; blank
+/// lines and filler rows are counted apart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct FactRows {
     pub rows_read: u64,
     pub rows_used: u64,
     pub rows_rejected: u64,
+    pub blank_rows: u64,
 }
 
 #[derive(Default)]
@@ -45,6 +48,8 @@ pub struct Facts {
     pub rejected: Vec<Rejected>,
     /// How each side file was read.
     pub dialects: Vec<FileDialect>,
+    /// Each side file's rows (permits, then expulsions).
+    pub files: Vec<FileRows>,
 }
 
 impl Facts {
@@ -60,6 +65,13 @@ enum Kind {
 }
 
 impl Kind {
+    fn file_kind(self) -> FileKind {
+        match self {
+            Kind::Permits => FileKind::Permits,
+            Kind::Expulsions => FileKind::Expulsions,
+        }
+    }
+
     fn flag(self) -> &'static str {
         match self {
             Kind::Permits => "--permits",
@@ -121,7 +133,7 @@ fn read_file(
         .filter(|column| column.required)
         .map(|column| column.header)
         .collect();
-    let (pieces, dialect) = file.read(
+    let (parsed, dialect) = file.read(
         source,
         options.dialect.delimiter,
         &required,
@@ -130,15 +142,17 @@ fn read_file(
             let Some(header) = header else {
                 bail!("{label}: the file is empty (expected a header row)");
             };
-            let (width, columns) = locate_columns(&header_names(header), &wanted, "")
+            let (width, columns) = locate_columns(&header_names(header.fields), &wanted, "")
                 .with_context(|| format!("{label}: bad header"))?;
             let columns: Arc<[Option<usize>]> = columns.into();
             let wanted = &wanted;
+            let trailing = header.trailing;
             Ok(move |_| FactSink {
                 label,
                 kind,
                 tz,
                 width,
+                trailing,
                 columns: Arc::clone(&columns),
                 wanted,
                 only,
@@ -148,12 +162,16 @@ fn read_file(
         },
     )?;
     facts.dialects.push(dialect);
-    let mut rows = FactRows::default();
-    for parsed in pieces {
+    let mut rows = FactRows {
+        blank_rows: parsed.leading_blank_lines,
+        ..FactRows::default()
+    };
+    for parsed in parsed.pieces {
         let piece = parsed.piece;
         rows.rows_read += piece.rows.rows_read;
         rows.rows_used += piece.rows.rows_used;
         rows.rows_rejected += piece.rows.rows_rejected;
+        rows.blank_rows += piece.rows.blank_rows;
         facts
             .rejected
             .extend(piece.rejected.into_iter().map(|mut rejected| {
@@ -168,6 +186,12 @@ fn read_file(
             }
         }
     }
+    facts.files.push(FileRows {
+        rows_read: rows.rows_read,
+        rows_rejected: rows.rows_rejected,
+        blank_rows: rows.blank_rows,
+        ..FileRows::new(label, kind.file_kind())
+    });
     Ok(rows)
 }
 
@@ -184,6 +208,8 @@ struct FactSink<'a> {
     kind: Kind,
     tz: OffsetSeconds,
     width: usize,
+    /// Empty fields the file's rows end with beyond the header's.
+    trailing: usize,
     columns: Arc<[Option<usize>]>,
     wanted: &'a [Wanted<'static>],
     only: Option<&'a str>,
@@ -196,10 +222,14 @@ impl PieceSink for FactSink<'_> {
 
     fn record(&mut self, fields: &Fields, line_offset: u64) {
         let rows = &mut self.outcome.rows;
+        if is_blank(fields) {
+            rows.blank_rows += 1;
+            return;
+        }
         rows.rows_read += 1;
         match parse_row(
             fields,
-            self.width,
+            (self.width, self.trailing),
             &self.columns,
             self.wanted,
             self.kind,
@@ -214,6 +244,12 @@ impl PieceSink for FactSink<'_> {
                     field: field.to_string(),
                     reason,
                     record: record_text(fields),
+                    person_id: self.columns[0]
+                        .filter(|&index| index < fields.len())
+                        .and_then(|index| fields.text(index))
+                        .map(crate::text::trim)
+                        .filter(|id| !id.is_empty())
+                        .map(str::to_string),
                 });
             }
             Ok((person_id, fact)) => {
@@ -223,6 +259,10 @@ impl PieceSink for FactSink<'_> {
                 }
             }
         }
+    }
+
+    fn blank_lines(&mut self, count: u64) {
+        self.outcome.rows.blank_rows += count;
     }
 
     fn finish(self) -> FactPiece {
@@ -238,14 +278,14 @@ enum Fact {
 /// Checks one row; the error names the field at fault.
 fn parse_row<'a>(
     record: &impl RawRecord<'a>,
-    width: usize,
+    (width, trailing): (usize, usize),
     columns: &[Option<usize>],
     wanted: &[Wanted<'static>],
     kind: Kind,
     tz: OffsetSeconds,
     encoding: &'static Encoding,
 ) -> Result<(&'a str, Fact), (&'static str, String)> {
-    if record.width() != width {
+    if !fits_width(record, width, trailing) {
         return Err((
             "record",
             format!("expected {width} fields, found {}", record.width()),

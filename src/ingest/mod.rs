@@ -24,17 +24,19 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
+use crate::accounting::{FileKind, FileRows};
 use crate::day::Day;
 use crate::input::{FileWatch, InputPath};
 use columns::{ColumnMap, HeaderLayout};
 use crossings::{CrossingPiece, Crossings, PieceOutcome};
 use dialect::{choose_delimiter, DialectOptions, FileDialect, TextEncoding};
 pub use parallel::Source;
-use parallel::{ParsedPiece, PieceSink};
+use parallel::{Head, ParsedFile, ParsedPiece, PieceSink};
 use record::Fields;
-use row::{check_row, record_text, RawRecord};
+use row::{check_row, is_blank, readable_person_id, record_text, Directions, RawRecord};
 use timestamp::OffsetSeconds;
 
+#[derive(Default)]
 pub struct IngestOptions {
     /// The audit's time zone: local days are computed in it.
     pub tz: OffsetSeconds,
@@ -45,6 +47,8 @@ pub struct IngestOptions {
     pub show_progress: bool,
     /// `--delimiter` and `--encoding`, for every CSV file read (crossings and facts).
     pub dialect: DialectOptions,
+    /// The words of the `direction` column (`--direction-word`).
+    pub directions: Directions,
 }
 
 /// One input row that could not be used, and why.
@@ -57,6 +61,11 @@ pub struct Rejected {
     pub reason: String,
     /// The row as read (lossy UTF-8, shortened), so the analyst can find it.
     pub record: String,
+    /// The row's person, when their id could be read (the row was rejected for another
+    /// field): that person carries the `rejected_row` anomaly. Not in the rejects file,
+    /// whose `record` shows the row.
+    #[serde(skip)]
+    pub person_id: Option<String>,
 }
 
 /// Everything read from the crossing inputs.
@@ -71,9 +80,33 @@ pub struct Ingested {
     pub last_day: Option<Day>,
     /// How each CSV input was read, in input order.
     pub dialects: Vec<FileDialect>,
+    /// Each input's rows, in input order.
+    pub files: Vec<FileRows>,
+    /// Blank lines and filler rows, in every input (not in `rows_read`).
+    pub blank_rows: u64,
 }
 
 impl Ingested {
+    /// Adds one file's pieces, and its rows as the next of `files`.
+    fn add_file(
+        &mut self,
+        label: &str,
+        outcomes: Vec<PieceOutcome>,
+        leading_blank_lines: u64,
+        pieces: &mut Vec<CrossingPiece>,
+    ) {
+        let mut rows = FileRows::new(label, FileKind::Crossings);
+        rows.blank_rows = leading_blank_lines;
+        for outcome in outcomes {
+            rows.rows_read += outcome.rows_read;
+            rows.rows_rejected += outcome.rejected.len() as u64;
+            rows.blank_rows += outcome.blank_rows;
+            self.add(outcome, pieces);
+        }
+        self.blank_rows += rows.blank_rows;
+        self.files.push(rows);
+    }
+
     fn add(&mut self, outcome: PieceOutcome, pieces: &mut Vec<CrossingPiece>) {
         self.rows_read += outcome.rows_read;
         self.rejected.extend(outcome.rejected);
@@ -111,15 +144,18 @@ pub fn read_inputs_with(
     for input in inputs {
         if input.has_extension(".parquet") {
             let outcome = parquet_export::read_parquet(input, options)?;
-            ingested.add(outcome, &mut pieces);
+            ingested.add_file(input.label(), vec![outcome], 0, &mut pieces);
             continue;
         }
         let (file, source) = CsvFile::open(input, &progress, &options.dialect)?;
-        let (outcomes, dialect) = read_csv_crossings(&file, source, options, layout)?;
-        for outcome in outcomes {
-            ingested.add(outcome, &mut pieces);
-        }
-        ingested.dialects.push(dialect);
+        let read = read_csv_crossings(&file, source, options, layout)?;
+        ingested.add_file(
+            input.label(),
+            read.outcomes,
+            read.leading_blank_lines,
+            &mut pieces,
+        );
+        ingested.dialects.push(read.dialect);
     }
     progress.finish_and_clear();
     ingested.crossings = Crossings::merge(pieces, options.tz);
@@ -141,11 +177,9 @@ pub fn read_csv_source(
         tab_by_name: false,
         watch: None,
     };
-    let (outcomes, dialect) = read_csv_crossings(&file, source, options, layout)?;
-    for outcome in outcomes {
-        ingested.add(outcome, &mut pieces);
-    }
-    ingested.dialects.push(dialect);
+    let read = read_csv_crossings(&file, source, options, layout)?;
+    ingested.add_file(label, read.outcomes, read.leading_blank_lines, &mut pieces);
+    ingested.dialects.push(read.dialect);
     ingested.crossings = Crossings::merge(pieces, options.tz);
     Ok(ingested)
 }
@@ -186,14 +220,14 @@ impl<'a> CsvFile<'a> {
         given_delimiter: Option<u8>,
         required: &[&str],
         layout: ReadLayout,
-        header: impl FnOnce(Option<&Fields>) -> Result<F>,
-    ) -> Result<(Vec<ParsedPiece<S::Piece>>, FileDialect)>
+        header: impl FnOnce(Option<&Head>) -> Result<F>,
+    ) -> Result<(ParsedFile<S::Piece>, FileDialect)>
     where
         S: PieceSink,
         F: Fn(usize) -> S + Sync,
     {
         let mut chosen = (b',', dialect::DelimiterFrom::Default);
-        let pieces = parallel::read_csv(
+        let parsed = parallel::read_csv(
             self.label,
             source,
             |line| {
@@ -213,7 +247,7 @@ impl<'a> CsvFile<'a> {
         if let Some(watch) = &self.watch {
             watch.check()?;
         }
-        let pieces = pieces?;
+        let parsed = parsed?;
         let dialect = FileDialect {
             file: self.label.to_string(),
             delimiter: chosen.0,
@@ -222,20 +256,28 @@ impl<'a> CsvFile<'a> {
             encoding_from: self.text.from,
             encoding_said: self.text.said,
         };
-        Ok((pieces, dialect))
+        Ok((parsed, dialect))
     }
 }
 
-/// Reads one CSV source: its pieces' outcomes, in input order, lines placed.
+/// One CSV file of crossings as read: its pieces' outcomes in input order (lines placed),
+/// how it was read, and the blank lines around its header.
+pub struct CsvCrossings {
+    pub outcomes: Vec<PieceOutcome>,
+    pub dialect: FileDialect,
+    pub leading_blank_lines: u64,
+}
+
+/// Reads one CSV source of crossings.
 pub fn read_csv_crossings(
     file: &CsvFile,
     source: Source,
     options: &IngestOptions,
     layout: ReadLayout,
-) -> Result<(Vec<PieceOutcome>, FileDialect)> {
+) -> Result<CsvCrossings> {
     let label = file.label;
     let required = options.columns.required_headers();
-    let (pieces, dialect) = file.read(
+    let (parsed, dialect) = file.read(
         source,
         options.dialect.delimiter,
         &required,
@@ -247,9 +289,11 @@ pub fn read_csv_crossings(
                     columns::required_names()
                 );
             };
-            let mut header = HeaderLayout::resolve(&header_names(header), &options.columns)
+            let mut layout = HeaderLayout::resolve(&header_names(header.fields), &options.columns)
                 .with_context(|| format!("{label}: bad header"))?;
-            header.encoding = file.text.encoding;
+            layout.encoding = file.text.encoding;
+            layout.trailing = header.trailing;
+            let header = layout;
             let header = Arc::new(header);
             let label: Arc<str> = label.into();
             Ok(move |piece_bytes| CrossingSink {
@@ -260,7 +304,11 @@ pub fn read_csv_crossings(
             })
         },
     )?;
-    Ok((pieces.into_iter().map(place_lines).collect(), dialect))
+    Ok(CsvCrossings {
+        outcomes: parsed.pieces.into_iter().map(place_lines).collect(),
+        dialect,
+        leading_blank_lines: parsed.leading_blank_lines,
+    })
 }
 
 /// A header record as the names `HeaderLayout` matches.
@@ -288,8 +336,13 @@ pub struct CrossingSink<'o> {
 impl CrossingSink<'_> {
     /// One record; `line` is its line, or an offset the caller adds to later.
     pub fn row<'a>(&mut self, record: &impl RawRecord<'a>, line: u64) {
+        if is_blank(record) {
+            self.outcome.blank_rows += 1;
+            return;
+        }
         self.outcome.rows_read += 1;
-        match check_row(record, &self.layout, self.options.tz) {
+        let options = self.options;
+        match check_row(record, &self.layout, options.tz, &options.directions) {
             Ok(row) => {
                 self.outcome.saw_day(row.timestamp.day);
                 if self
@@ -307,6 +360,7 @@ impl CrossingSink<'_> {
                 field: error.field.to_string(),
                 reason: error.reason,
                 record: record_text(record),
+                person_id: readable_person_id(record, &self.layout),
             }),
         }
     }
@@ -317,6 +371,10 @@ impl PieceSink for CrossingSink<'_> {
 
     fn record(&mut self, fields: &Fields, line_offset: u64) {
         self.row(fields, line_offset);
+    }
+
+    fn blank_lines(&mut self, count: u64) {
+        self.outcome.blank_rows += count;
     }
 
     fn finish(self) -> PieceOutcome {
@@ -378,6 +436,7 @@ mod tests {
             only_person: None,
             show_progress: false,
             dialect: DialectOptions::default(),
+            directions: Directions::default(),
         };
         // Tiny pieces, so records and line breaks fall across every boundary.
         let layout = ReadLayout {

@@ -18,6 +18,7 @@ use std::io::{self, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use anyhow::{Context, Result};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::input::fill;
@@ -53,7 +54,40 @@ pub trait PieceSink {
     /// One record. `line_offset`: line breaks between the piece's first byte and the
     /// record's first byte (the piece's first line plus this is the record's line).
     fn record(&mut self, fields: &Fields, line_offset: u64);
+    /// Blank lines after the last record given (none holds a byte of data).
+    fn blank_lines(&mut self, _count: u64) {}
     fn finish(self) -> Self::Piece;
+}
+
+/// A file's header record, with what its first data record says of the rows.
+pub struct Head<'h, 'f> {
+    pub fields: &'h Fields<'f>,
+    /// Empty fields the first data record carries beyond the header's (Excel in a `;`
+    /// locale ends rows with a delimiter the header lacks): rows may have as many.
+    pub trailing: usize,
+}
+
+/// How many empty fields `record` has beyond `width` (0 when one of them holds text,
+/// or there are none).
+fn trailing_empty_fields(record: &Fields, width: usize) -> usize {
+    let extra = width..record.len();
+    let empty = extra.clone().all(|index| {
+        record
+            .text(index)
+            .is_some_and(|text| crate::text::trim(text).is_empty())
+    });
+    if empty {
+        extra.len()
+    } else {
+        0
+    }
+}
+
+/// A file's records, as the sinks made them, piece by piece.
+pub struct ParsedFile<P> {
+    pub pieces: Vec<ParsedPiece<P>>,
+    /// Blank lines before the first data record (around the header).
+    pub leading_blank_lines: u64,
 }
 
 /// A piece's records as its sink made them, and the line its first byte is on (from 1).
@@ -66,21 +100,23 @@ pub struct ParsedPiece<P> {
 pub enum Source {
     /// Read on a reader thread, a chunk at a time (standard input, decompression).
     Stream(Box<dyn Read + Send>),
-    /// A whole file mapped into memory: one batch, no copy.
-    Mapped(GuardedMap),
+    /// A whole file mapped into memory: one batch, no copy. `progress` counts its bytes
+    /// as they are parsed.
+    Mapped(GuardedMap, ProgressBar),
 }
 
 /// Reads a CSV input: `delimiter` sees its first line (without the byte-order mark and
-/// line break) and chooses the delimiter; `header` sees the first record (`None`: the
-/// input holds no record) and returns the factory of sinks for the data records (given
-/// the piece's length in bytes, to size what it holds).
+/// line break) and chooses the delimiter; `header` sees the first record and how many
+/// empty fields the next one adds (`None`: the input holds no record), and returns the
+/// factory of sinks for the data records (given the piece's length in bytes, to size
+/// what it holds).
 pub fn read_csv<S, F>(
     label: &str,
     source: Source,
     delimiter: impl FnOnce(&[u8]) -> Result<u8>,
     layout: ReadLayout,
-    header: impl FnOnce(Option<&Fields>) -> Result<F>,
-) -> Result<Vec<ParsedPiece<S::Piece>>>
+    header: impl FnOnce(Option<&Head>) -> Result<F>,
+) -> Result<ParsedFile<S::Piece>>
 where
     S: PieceSink,
     F: Fn(usize) -> S + Sync,
@@ -88,8 +124,9 @@ where
     let mut batch = Batch::default();
     let mut chunks = match source {
         Source::Stream(stream) => Some(ChunkReader::spawn(stream, layout, label)),
-        Source::Mapped(map) => {
+        Source::Mapped(map, progress) => {
             batch.storage = Storage::Mapped(map);
+            batch.progress = Some(progress);
             batch.end = batch.storage.len();
             batch.at_end = true;
             None
@@ -99,7 +136,7 @@ where
     let mut grow = false;
     let mut choose_delimiter = Some(delimiter);
     let mut delimiter = b',';
-    let (make_sink, data_start) = loop {
+    let (make_sink, data_start, leading_blank_lines) = loop {
         if let Some(chunks) = &mut chunks {
             chunks.extend(&mut batch, grow)?;
         }
@@ -111,7 +148,10 @@ where
         };
         let start = skip_terminators(bytes, bom);
         if start == bytes.len() && batch.at_end {
-            return header(None).map(|_| Vec::new());
+            return header(None).map(|_| ParsedFile {
+                pieces: Vec::new(),
+                leading_blank_lines: count_line_breaks(&bytes[bom..]),
+            });
         }
         let whole_line = batch.at_end || memchr::memchr2(b'\n', b'\r', &bytes[start..]).is_some();
         if let Some(choose) = choose_delimiter.take_if(|_| whole_line) {
@@ -120,10 +160,32 @@ where
             delimiter = choose(&line[..line_end])?;
         }
         if choose_delimiter.is_none() && start < bytes.len() {
-            if let Scan::Record { fields, next, .. } =
-                RecordScanner::new(delimiter).scan(bytes, start, batch.at_end)
+            if let Scan::Record {
+                fields,
+                next,
+                blank_lines,
+                ..
+            } = RecordScanner::new(delimiter).scan(bytes, start, batch.at_end)
             {
-                break (header(Some(&fields))?, next);
+                // The first data record shows whether the file's rows end with empty
+                // fields the header lacks (Excel's trailing `;`).
+                let mut scanner = RecordScanner::new(delimiter);
+                let trailing =
+                    match (next < bytes.len()).then(|| scanner.scan(bytes, next, batch.at_end)) {
+                        None => Some(0),
+                        Some(Scan::Record { fields: first, .. }) => {
+                            Some(trailing_empty_fields(&first, fields.len()))
+                        }
+                        Some(Scan::Incomplete) => None,
+                    };
+                if let Some(trailing) = trailing {
+                    let before = count_line_breaks(&bytes[bom..start]);
+                    let head = Head {
+                        fields: &fields,
+                        trailing,
+                    };
+                    break (header(Some(&head))?, next, before + blank_lines);
+                }
             }
         }
         grow = true;
@@ -135,6 +197,11 @@ where
         let bytes = batch.bytes();
         let mut carry_from = bytes.len();
         let cut_short = || batch.cut_short();
+        let parsed_bytes = |bytes: usize| {
+            if let Some(progress) = &batch.progress {
+                progress.inc(bytes as u64);
+            }
+        };
         for parse in parse_batch(
             bytes,
             start,
@@ -142,7 +209,10 @@ where
             delimiter,
             layout.piece_bytes,
             &make_sink,
-            &cut_short,
+            &BatchWatch {
+                cut_short: &cut_short,
+                parsed_bytes: &parsed_bytes,
+            },
         ) {
             if let Some(piece) = parse.piece {
                 pieces.push(ParsedPiece {
@@ -160,7 +230,10 @@ where
             anyhow::bail!("{label} was cut short while it was read; no output was written");
         }
         if batch.at_end {
-            return Ok(pieces);
+            return Ok(ParsedFile {
+                pieces,
+                leading_blank_lines,
+            });
         }
         // A batch that finished no record must grow before it is scanned again.
         let grow = carry_from == start;
@@ -186,9 +259,16 @@ struct PieceParse<P> {
     piece: Option<P>,
 }
 
+/// What a batch's parse reports to and asks of its reader.
+struct BatchWatch<'a> {
+    /// Whether the batch lost its bytes (a mapped file truncated): the pieces not yet
+    /// begun are skipped then, the read has failed.
+    cut_short: &'a (dyn Fn() -> bool + Sync),
+    /// Bytes of the batch whose parse is done (for the progress bar).
+    parsed_bytes: &'a (dyn Fn(usize) + Sync),
+}
+
 /// Parses one batch from `start` (a record's first byte), as a sequential parse would.
-/// Once `cut_short` says the batch lost its bytes (a mapped file truncated), the pieces
-/// not yet begun are skipped: the read has failed.
 fn parse_batch<S, F>(
     bytes: &[u8],
     start: usize,
@@ -196,7 +276,7 @@ fn parse_batch<S, F>(
     delimiter: u8,
     piece_bytes: usize,
     make_sink: &F,
-    cut_short: &(dyn Fn() -> bool + Sync),
+    watch: &BatchWatch,
 ) -> Vec<PieceParse<S::Piece>>
 where
     S: PieceSink,
@@ -210,20 +290,22 @@ where
         .par_iter()
         .enumerate()
         .map(|(index, &(from, to))| {
-            let guess = if cut_short() {
+            let guess = if (watch.cut_short)() {
                 usize::MAX
             } else if index == 0 {
                 start
             } else {
                 first_record_after_line_break(bytes, from, to)
             };
-            parse_piece(bytes, guess, to, at_end, delimiter, make_sink)
+            let parse = parse_piece(bytes, guess, to, at_end, delimiter, make_sink);
+            (watch.parsed_bytes)(to - from);
+            parse
         })
         .collect();
     let mut checked = Vec::with_capacity(guessed.len());
     let mut expected = start;
     for (parse, &(_, to)) in guessed.into_iter().zip(&spans) {
-        let parse = if parse.start == expected || cut_short() {
+        let parse = if parse.start == expected || (watch.cut_short)() {
             parse
         } else {
             // A wrong guess: a line break inside a quoted field. Parse from the truth.
@@ -273,9 +355,13 @@ where
                 fields,
                 next,
                 line_breaks: breaks,
+                blank_lines,
             } => {
-                sink.get_or_insert_with(|| make_sink(to - start))
-                    .record(&fields, line_breaks);
+                let sink = sink.get_or_insert_with(|| make_sink(to - start));
+                sink.record(&fields, line_breaks);
+                if blank_lines > 0 {
+                    sink.blank_lines(blank_lines);
+                }
                 line_breaks += breaks;
                 pos = next;
             }
@@ -305,6 +391,8 @@ struct Batch {
     at_end: bool,
     /// `storage` is one of the reader's chunk buffers (to be handed back).
     is_chunk: bool,
+    /// Counts a mapped file's bytes as they are parsed (a stream counts them as read).
+    progress: Option<ProgressBar>,
 }
 
 #[derive(Default)]
@@ -427,5 +515,64 @@ impl ChunkReader {
         }
         batch.at_end = self.done;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    /// A sink that keeps nothing (the test looks at when sinks are made).
+    struct Watcher;
+
+    impl PieceSink for Watcher {
+        type Piece = ();
+        fn record(&mut self, _: &Fields, _: u64) {}
+        fn finish(self) {}
+    }
+
+    #[test]
+    fn a_mapped_file_shows_progress_as_it_is_parsed() {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"a,b\n").unwrap();
+        for row in 0..2000 {
+            writeln!(file, "{row},x").unwrap();
+        }
+        let map = GuardedMap::map(&file).unwrap();
+        let length = map.len() as u64;
+        let progress = ProgressBar::hidden();
+        progress.set_length(length);
+        let seen = Mutex::new(Vec::new());
+        let layout = ReadLayout {
+            piece_bytes: 256,
+            ..ReadLayout::DEFAULT
+        };
+        read_csv(
+            "t.csv",
+            Source::Mapped(map, progress.clone()),
+            |_| Ok(b','),
+            layout,
+            |_| {
+                Ok(|_| {
+                    seen.lock().unwrap().push(progress.position());
+                    Watcher
+                })
+            },
+        )
+        .unwrap();
+        let seen = seen.into_inner().unwrap();
+        // Before the parse, nothing was counted: the bar does not jump to its end when
+        // the file is mapped. After it, every byte was.
+        assert!(
+            seen.iter().min().is_some_and(|&first| first < length / 2),
+            "{seen:?}"
+        );
+        assert!(
+            progress.position() >= length - 4,
+            "{} of {length}",
+            progress.position()
+        );
     }
 }

@@ -53,11 +53,12 @@ impl<'a> Fields<'a> {
 pub enum Scan<'a> {
     /// A whole record. `next` is where the next record begins (after its terminator and
     /// any blank lines); `line_breaks` are the line breaks between the record's first byte
-    /// and `next`.
+    /// and `next`, `blank_lines` the lines without a byte between the record and `next`.
     Record {
         fields: Fields<'a>,
         next: usize,
         line_breaks: u64,
+        blank_lines: u64,
     },
     /// The record may go on past the end of the buffer: read more and scan again.
     Incomplete,
@@ -189,6 +190,7 @@ impl RecordScanner {
             },
             next,
             line_breaks: count_line_breaks(&buffer[line_end..next]),
+            blank_lines: blank_lines(&buffer[line_end..next]),
         }
     }
 
@@ -251,8 +253,23 @@ impl RecordScanner {
             },
             next,
             line_breaks: count_line_breaks(&buffer[start..next]),
+            // csv-core took the record's terminator (its first byte) with the record.
+            blank_lines: {
+                let end = start + read;
+                let run_start = match buffer[..end].last() {
+                    Some(b'\r' | b'\n') => end - 1,
+                    _ => end,
+                };
+                blank_lines(&buffer[run_start..next])
+            },
         }
     }
+}
+
+/// The blank lines in a run of terminators that ends a record: every line break but the
+/// record's own. (A run that is empty ends the input, and holds none.)
+fn blank_lines(terminators: &[u8]) -> u64 {
+    count_line_breaks(terminators).saturating_sub(1)
 }
 
 #[cfg(test)]
@@ -327,11 +344,34 @@ mod tests {
         assert_eq!(count_line_breaks(b"a\r\nb\rc\nd\r"), 4);
         let mut scanner = RecordScanner::new(b',');
         let Scan::Record {
-            line_breaks, next, ..
+            line_breaks,
+            next,
+            blank_lines,
+            ..
         } = scanner.scan(b"\"a\r\nb\"\r\n\r\nc", 0, true)
         else {
             panic!("a record")
         };
-        assert_eq!((line_breaks, next), (3, 10));
+        assert_eq!((line_breaks, next, blank_lines), (3, 10, 1));
+    }
+
+    #[test]
+    fn blank_lines_after_quoted_and_unquoted_records() {
+        let blank = |text: &[u8]| {
+            let mut scanner = RecordScanner::new(b',');
+            match scanner.scan(text, 0, true) {
+                Scan::Record { blank_lines, .. } => blank_lines,
+                Scan::Incomplete => panic!("a record"),
+            }
+        };
+        assert_eq!(blank(b"a,b\nc"), 0);
+        assert_eq!(blank(b"a,b"), 0);
+        assert_eq!(blank(b"a,b\n\n\r\n\rc"), 3);
+        assert_eq!(blank(b"\"a\n\"\n\nc"), 1);
+        assert_eq!(blank(b"\"a\"\r\n\r\n"), 1);
+        assert_eq!(blank(b"\"a\"\r\r"), 1);
+        assert_eq!(blank(b"\"a\"x"), 0);
+        // A quote open to the end: its line breaks are the record's own.
+        assert_eq!(blank(b"\"open\n\n"), 0);
     }
 }

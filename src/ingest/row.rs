@@ -77,14 +77,52 @@ pub struct CrossingRow<'a> {
     pub basis: Cow<'a, str>,
 }
 
+/// Whether a record has the header's `width` fields, or `trailing` more that are all
+/// empty, when the file's first data row has them too (Excel in a `;` locale ends rows
+/// with a delimiter the header lacks: `...;KORDAY;;`). In a file whose rows do not end
+/// so, a row with an extra field is rejected: an unquoted delimiter inside a value
+/// (`ALA-AIRPORT, T2,`) would otherwise shift the fields silently.
+pub fn fits_width<'a>(record: &impl RawRecord<'a>, width: usize, trailing: usize) -> bool {
+    record.width() == width
+        || (trailing > 0
+            && record.width() == width + trailing
+            && (width..record.width()).all(|index| is_empty_field(record, index)))
+}
+
+/// A record whose every field is empty (a blank line read as one empty field, or Excel's
+/// filler row of delimiters only): no row of data, counted as a blank row.
+pub fn is_blank<'a>(record: &impl RawRecord<'a>) -> bool {
+    (0..record.width()).all(|index| is_empty_field(record, index))
+}
+
+/// Whether field `index` holds nothing but white space (as `text::trim` trims it).
+fn is_empty_field<'a>(record: &impl RawRecord<'a>, index: usize) -> bool {
+    record.text(index).is_some_and(|text| trim(text).is_empty())
+}
+
+/// The person id of a record that could not be used, when it can be read (its row was
+/// rejected for another field): the person then carries the `rejected_row` anomaly.
+pub fn readable_person_id<'a>(
+    record: &impl RawRecord<'a>,
+    layout: &HeaderLayout,
+) -> Option<String> {
+    let index = layout.index(Field::PersonId)?;
+    if index >= record.width() {
+        return None;
+    }
+    let id = trim(record.text(index)?);
+    (!id.is_empty()).then(|| id.to_string())
+}
+
 /// Checks one record against the header's layout; fields are checked in a fixed order
 /// and the first fault is the one reported.
 pub fn check_row<'a>(
     record: &impl RawRecord<'a>,
     layout: &HeaderLayout,
     tz: OffsetSeconds,
+    directions: &Directions,
 ) -> Result<CrossingRow<'a>, RowError> {
-    if record.width() != layout.width {
+    if !fits_width(record, layout.width, layout.trailing) {
         return Err(error(
             "record",
             format!("expected {} fields, found {}", layout.width, record.width()),
@@ -118,14 +156,15 @@ pub fn check_row<'a>(
         }
     })?;
     let direction = text(Field::Direction)?;
-    let is_entry = match parse_direction(direction) {
+    let is_entry = match directions.parse(direction) {
         Some(is_entry) => is_entry,
         None if direction.is_empty() => return Err(error("direction", "empty")),
         None => {
             return Err(error(
                 "direction",
                 format!(
-                    "unknown value '{}' (expected entry/exit or in/out)",
+                    "unknown value '{}' (expected entry/exit, in/out, въезд/выезд, \
+                     кіру/шығу, or a word given with --direction-word)",
                     shorten(direction)
                 ),
             ))
@@ -145,15 +184,86 @@ pub fn check_row<'a>(
     })
 }
 
-/// `entry`/`in` -> true, `exit`/`out` -> false, any case.
-pub fn parse_direction(text: &str) -> Option<bool> {
-    let is = |word: &str| text.eq_ignore_ascii_case(word);
-    if is("entry") || is("in") {
-        Some(true)
-    } else if is("exit") || is("out") {
-        Some(false)
-    } else {
-        None
+/// The words a `direction` cell may hold, any case: `entry`/`in`, `exit`/`out`, the border
+/// system's Russian (`въезд`/`выезд`) and Kazakh (`кіру`/`шығу`) words, and those given
+/// with `--direction-word WORD=entry|exit`. The Kazakh words are also read as text
+/// without the Kazakh letters is written: `кiру` with a Latin `i`, and `шыгу`, the form
+/// Windows-1251 can hold (it has no `ғ`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Directions {
+    /// `--direction-word`s, lower case, with whether each is an entry.
+    extra: Vec<(String, bool)>,
+}
+
+/// The built-in words beyond ASCII, lower case.
+const BUILT_IN_WORDS: [(&str, bool); 6] = [
+    ("въезд", true),
+    ("выезд", false),
+    ("кіру", true),
+    ("кiру", true),
+    ("шығу", false),
+    ("шыгу", false),
+];
+
+impl Directions {
+    /// The built-in words and `WORD=entry|exit` pairs (`--direction-word`, repeatable).
+    pub fn with_words(pairs: &[String]) -> Result<Directions, String> {
+        let mut directions = Directions::default();
+        for pair in pairs {
+            let (word, meaning) = pair.split_once('=').ok_or_else(|| {
+                format!("--direction-word {pair}: expected WORD=entry or WORD=exit")
+            })?;
+            let word = word.trim();
+            let is_entry = match meaning.trim().to_ascii_lowercase().as_str() {
+                "entry" => true,
+                "exit" => false,
+                _ => {
+                    return Err(format!(
+                        "--direction-word {pair}: '{meaning}' is neither entry nor exit"
+                    ))
+                }
+            };
+            if word.is_empty() {
+                return Err(format!("--direction-word {pair}: the word is empty"));
+            }
+            if let Some(already) = directions.parse(word) {
+                if already != is_entry {
+                    return Err(format!(
+                        "--direction-word {pair}: '{word}' already means {}",
+                        if already { "entry" } else { "exit" }
+                    ));
+                }
+                continue;
+            }
+            directions.extra.push((word.to_lowercase(), is_entry));
+        }
+        Ok(directions)
+    }
+
+    /// Whether `text` is an entry (`Some(true)`) or an exit (`Some(false)`).
+    pub fn parse(&self, text: &str) -> Option<bool> {
+        let is = |word: &str| text.eq_ignore_ascii_case(word);
+        if is("entry") || is("in") {
+            return Some(true);
+        }
+        if is("exit") || is("out") {
+            return Some(false);
+        }
+        // Most exports stop above; case folding beyond ASCII only for the rest.
+        if text.is_ascii() && self.extra.is_empty() {
+            return None;
+        }
+        let lower = text.to_lowercase();
+        BUILT_IN_WORDS
+            .iter()
+            .map(|(word, is_entry)| (*word, *is_entry))
+            .chain(
+                self.extra
+                    .iter()
+                    .map(|(word, is_entry)| (word.as_str(), *is_entry)),
+            )
+            .find(|(word, _)| *word == lower)
+            .map(|(_, is_entry)| is_entry)
     }
 }
 
@@ -176,11 +286,58 @@ mod tests {
     use super::*;
 
     #[test]
-    fn directions_in_any_case() {
-        assert_eq!(parse_direction("ENTRY"), Some(true));
-        assert_eq!(parse_direction("In"), Some(true));
-        assert_eq!(parse_direction("oUt"), Some(false));
-        assert_eq!(parse_direction("sideways"), None);
-        assert_eq!(parse_direction(""), None);
+    fn directions_in_any_case_and_language() {
+        let built_in = Directions::default();
+        for (text, expected) in [
+            ("ENTRY", Some(true)),
+            ("In", Some(true)),
+            ("oUt", Some(false)),
+            ("Въезд", Some(true)),
+            ("ВЫЕЗД", Some(false)),
+            ("кіру", Some(true)),
+            ("КІРУ", Some(true)),
+            ("Кiру", Some(true)),
+            ("ШЫҒУ", Some(false)),
+            ("Шыгу", Some(false)),
+            ("sideways", None),
+            ("прибытие", None),
+            ("", None),
+        ] {
+            assert_eq!(built_in.parse(text), expected, "{text}");
+        }
+        let words = Directions::with_words(&[
+            "Прибытие=entry".to_string(),
+            "ARR=entry".to_string(),
+            "dep=EXIT".to_string(),
+        ])
+        .unwrap();
+        assert_eq!(words.parse("ПРИБЫТИЕ"), Some(true));
+        assert_eq!(words.parse("arr"), Some(true));
+        assert_eq!(words.parse("Dep"), Some(false));
+        assert_eq!(words.parse("въезд"), Some(true));
+        for bad in ["in=exit", "x", "x=sideways", "=entry"] {
+            assert!(Directions::with_words(&[bad.to_string()]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn trailing_empty_fields_fit_and_blank_rows_are_blank() {
+        let record = |fields: &[&str]| csv::ByteRecord::from(fields.to_vec());
+        let (three, padded, extra) = (
+            record(&["a", "b", "c"]),
+            record(&["a", "b", "c", "", " "]),
+            record(&["a", "b", "c", "x"]),
+        );
+        assert!(fits_width(&&three, 3, 0));
+        assert!(fits_width(&&three, 3, 2));
+        assert!(fits_width(&&padded, 3, 2));
+        // Extra empty fields only where the file's rows have them.
+        assert!(!fits_width(&&padded, 3, 0));
+        assert!(!fits_width(&&padded, 3, 1));
+        assert!(!fits_width(&&extra, 3, 1));
+        assert!(!fits_width(&&three, 4, 0));
+        assert!(is_blank(&&record(&["", " ", "\t"])));
+        assert!(is_blank(&&record(&[""])));
+        assert!(!is_blank(&&record(&["", "x"])));
     }
 }

@@ -17,7 +17,8 @@ const FIRST_YEAR: i32 = 1900;
 const LAST_YEAR: i32 = 2199;
 /// The accepted forms, as a rejected row's reason names them.
 const FORMS: &str =
-    "YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM] with T or a space, or DD.MM.YYYY[ HH:MM[:SS]]";
+    "YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM] with T or a space, or DD.MM.YYYY[ HH:MM[:SS]]; \
+     the hour may have one digit";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timestamp {
@@ -198,17 +199,23 @@ fn split_fields(b: &[u8]) -> Option<Result<Fields, String>> {
     Some(Ok(fields))
 }
 
-/// `HH:MM[:SS]` at the start of `b`; returns the parts and what follows.
-/// `HH:MM[:SS]` at the start of `b`; returns the parts (seconds if written) and what follows.
+/// `HH:MM[:SS]` at the start of `b` (or `H:MM[:SS]`: Excel writes `9:05`); returns the
+/// parts (seconds if written) and what follows.
 fn parse_clock(b: &[u8]) -> Option<(u32, u32, Option<u32>, &[u8])> {
-    if b.len() < 5 || b[2] != b':' {
+    let hour_digits = match b {
+        [_, b':', ..] => 1,
+        [_, _, b':', ..] => 2,
+        _ => return None,
+    };
+    let (hour, b) = (digits(&b[..hour_digits])?, &b[hour_digits + 1..]);
+    if b.len() < 2 {
         return None;
     }
-    let (hour, minute) = (digits(&b[0..2])?, digits(&b[3..5])?);
-    if b.len() >= 8 && b[5] == b':' {
-        return Some((hour, minute, Some(digits(&b[6..8])?), &b[8..]));
+    let minute = digits(&b[0..2])?;
+    if b.len() >= 5 && b[2] == b':' {
+        return Some((hour, minute, Some(digits(&b[3..5])?), &b[5..]));
     }
-    Some((hour, minute, None, &b[5..]))
+    Some((hour, minute, None, &b[2..]))
 }
 
 #[cfg(test)]
@@ -238,6 +245,10 @@ mod tests {
             "01.03.2023 10:00",
             "01.03.2023 23:59:59",
             " 2023-03-01 ",
+            "01.03.2023 9:05",
+            "01.03.2023 0:00:01",
+            "2023-03-01 9:05:00",
+            "2023-03-01T9:05+05:00",
         ] {
             assert_eq!(day_of(text), d, "{text}");
         }
@@ -290,6 +301,10 @@ mod tests {
             "2023-03-01T10:00:00.",
             "2023-03-01T10:00:00.1234567890",
             "2023-3-1",
+            "2023-03-01 9:5",
+            "2023-03-01 :05",
+            "2023-03-01 123:05",
+            "01.03.2023 9",
             "\u{1F600}",
         ] {
             assert!(parse_timestamp(junk, KZ).is_err(), "{junk}");

@@ -5,9 +5,8 @@
 use serde::Serialize;
 
 use crate::day::{format_day, Day};
-use crate::engine::{
-    BreakRule, EntryPlan, Finding, StayAccount, Violation, ViolationKind, EARLIEST_SEARCH_DAYS,
-};
+use crate::engine::{BreakRule, EntryPlan, Finding, StayAccount, Violation, EARLIEST_SEARCH_DAYS};
+use crate::ingest::Rejected;
 use crate::pipeline::PersonResult;
 use crate::rules::RuleSet;
 
@@ -27,6 +26,8 @@ pub struct Subject<'a> {
     /// Names of checkpoint and basis codes.
     pub checkpoints: &'a [String],
     pub bases: &'a [String],
+    /// The person's rejected rows.
+    pub rejected: &'a [&'a Rejected],
 }
 
 /// What planning mode answered (each part only when asked for).
@@ -61,9 +62,20 @@ struct ViolationOut {
     to: String,
     entry: Option<String>,
     decided_on: Option<String>,
+    /// Whether it touches the stay under way on the day checked (else it is on record).
+    current: bool,
     /// The violation in words, for the text form.
     #[serde(skip)]
     sentence: String,
+}
+
+/// A row of the person's that was rejected: the answer rests on the rows that were not.
+#[derive(Serialize)]
+struct RejectedOut {
+    file: String,
+    line: u64,
+    field: String,
+    reason: String,
 }
 
 /// Everything `check` says, as text or JSON.
@@ -87,26 +99,25 @@ pub struct Answer {
     continuous_limit: Option<u32>,
     violations: Vec<ViolationOut>,
     anomalies: Vec<&'static str>,
+    /// The person's rows that were rejected (file, line, field, reason).
+    rejected_rows: Vec<RejectedOut>,
     stays: Vec<StayOut>,
+    /// Today's standing, in words: inside or not, the days, the date to leave by.
     verdict: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Whether a violation touches the stay under way.
+    violating_now: bool,
+    /// The violations of earlier stays, in words (`null`: none).
+    on_record: Option<String>,
+    // Planning: every key is always there, `null` when not asked for (or no answer).
     enter: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_stay_days: Option<Option<u32>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_day: Option<Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    max_stay_days: Option<u32>,
+    last_day: Option<String>,
     entry_refused_because: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     days: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     fits: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    breaks_on: Option<Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    breaks_on: Option<String>,
     earliest_days: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    earliest_entry: Option<Option<String>>,
+    earliest_entry: Option<String>,
 }
 
 impl Answer {
@@ -122,6 +133,7 @@ impl Answer {
             rules,
             checkpoints,
             bases,
+            rejected,
         } = *subject;
         let finding = &person.finding;
         let window_start = on - rules.window_days as Day + 1;
@@ -153,11 +165,16 @@ impl Answer {
             })
             .collect();
         let limit = rules.max_days_in_window;
-        let violations = finding
+        let current_entry = finding
+            .in_country
+            .then_some(finding.current_entry)
+            .flatten();
+        let violations: Vec<ViolationOut> = finding
             .violations
             .iter()
-            .map(|v| violation_out(v, limit))
+            .map(|v| violation_out(v, limit, current_entry))
             .collect();
+        let violating_now = violations.iter().any(|v| v.current);
         let mut answer = Answer {
             person_id: person.person_id.clone(),
             nationality: person.nationality.to_string(),
@@ -174,8 +191,19 @@ impl Answer {
             continuous_limit,
             violations,
             anomalies: finding.anomalies.names(),
+            rejected_rows: rejected
+                .iter()
+                .map(|row| RejectedOut {
+                    file: row.file.clone(),
+                    line: row.line,
+                    field: row.field.clone(),
+                    reason: row.reason.clone(),
+                })
+                .collect(),
             stays,
             verdict: String::new(),
+            violating_now,
+            on_record: None,
             enter: None,
             max_stay_days: None,
             last_day: None,
@@ -188,8 +216,8 @@ impl Answer {
         };
         if let Some((day, plan)) = planning.enter {
             answer.enter = Some(format_day(day));
-            answer.max_stay_days = Some(plan.max_stay_days);
-            answer.last_day = Some(plan.last_day(day).map(format_day));
+            answer.max_stay_days = plan.max_stay_days;
+            answer.last_day = plan.last_day(day).map(format_day);
             answer.entry_refused_because = match (plan.banned_by, plan.max_stay_days) {
                 (Some(decided), _) => Some(format!(
                     "entry ban after the expulsion decided on {}",
@@ -206,40 +234,84 @@ impl Answer {
                 answer.days = Some(days);
                 answer.fits = Some(fits);
                 answer.breaks_on =
-                    Some((!fits).then(|| format_day(day + plan.max_stay_days.unwrap_or(0) as Day)));
+                    (!fits).then(|| format_day(day + plan.max_stay_days.unwrap_or(0) as Day));
             }
         }
         if let Some((needed, found)) = planning.earliest {
             answer.earliest_days = Some(needed);
-            answer.earliest_entry = Some(found.map(format_day));
+            answer.earliest_entry = found.map(format_day);
         }
         answer.verdict = answer.verdict_line(finding, on);
+        answer.on_record = answer.on_record_line();
         answer
     }
 
-    /// One line a person can read aloud.
+    /// Today's standing, one line a person can read aloud: in violation now or not, the
+    /// days used, and until when the person may stay (or should have left).
     fn verdict_line(&self, finding: &Finding, on: Day) -> String {
         let usage = format!(
             "{} of {} days used in {}..{}",
             self.days_used, self.limit, self.window_start, self.on
         );
-        let names: Vec<&str> = finding.violation_kinds().map(ViolationKind::name).collect();
-        let mut line = if names.is_empty() {
-            format!("compliant: {usage}")
-        } else {
-            format!("in violation ({}): {usage}", names.join(", "))
-        };
-        match (finding.must_leave_by, self.in_country) {
-            (Some(day), true) if day < on => {
-                line.push_str(&format!("; should have left by {}", format_day(day)))
-            }
-            (Some(day), true) => line.push_str(&format!("; may stay until {}", format_day(day))),
-            (None, true) => {
-                line.push_str("; in the country on an exempt stay (the visa or permit decides)")
-            }
-            (_, false) => line.push_str("; not in the country"),
+        let now: Vec<&ViolationOut> = self.violations.iter().filter(|v| v.current).collect();
+        if !self.in_country {
+            return format!("not in the country: {usage}");
         }
-        line
+        let Some(leave_by) = finding.must_leave_by else {
+            return format!(
+                "in the country on an exempt stay (the visa or permit decides): {usage}"
+            );
+        };
+        if now.is_empty() {
+            return format!(
+                "in the country, within the rules: {usage}; may stay until {}",
+                format_day(leave_by)
+            );
+        }
+        let mut kinds: Vec<&str> = Vec::new();
+        for violation in &now {
+            if !kinds.contains(&violation.kind) {
+                kinds.push(violation.kind);
+            }
+        }
+        let since = now
+            .iter()
+            .map(|v| v.from.as_str())
+            .min()
+            .unwrap_or_default();
+        let leave = if leave_by < on {
+            "should have left by"
+        } else {
+            "must leave by"
+        };
+        format!(
+            "in violation now ({} since {since}): {usage}; {leave} {}",
+            kinds.join(", "),
+            format_day(leave_by)
+        )
+    }
+
+    /// The violations of earlier stays, with their dates (`None`: there are none).
+    fn on_record_line(&self) -> Option<String> {
+        let past: Vec<String> = self
+            .violations
+            .iter()
+            .filter(|v| !v.current)
+            .map(|v| {
+                let when = if v.from == v.to {
+                    v.from.clone()
+                } else {
+                    format!("{}..{}", v.from, v.to)
+                };
+                match &v.entry {
+                    Some(entry) if v.kind != "entry_over_limit" && v.kind != "banned_entry" => {
+                        format!("{} {when} (stay entered {entry})", v.kind)
+                    }
+                    _ => format!("{} {when}", v.kind),
+                }
+            })
+            .collect();
+        (!past.is_empty()).then(|| format!("on record: {}", past.join("; ")))
     }
 
     /// The answer in words, as `check` prints it.
@@ -253,6 +325,9 @@ impl Answer {
             "{} ({}), on {}",
             self.person_id, self.nationality, self.on
         ));
+        if let Some(on_record) = &self.on_record {
+            line(on_record.clone());
+        }
         line(self.verdict.clone());
         if self.on_after_export {
             line(format!(
@@ -309,6 +384,12 @@ impl Answer {
         if !self.anomalies.is_empty() {
             line(format!("anomalies: {}", self.anomalies.join(", ")));
         }
+        for row in &self.rejected_rows {
+            line(format!(
+                "  rejected row, not used: {} line {}: {}: {}",
+                row.file, row.line, row.field, row.reason
+            ));
+        }
         line(String::new());
         if self.violations.is_empty() {
             line("violations: none".to_string());
@@ -327,20 +408,20 @@ impl Answer {
         }
         if let Some(enter) = &self.enter {
             line(String::new());
-            match (&self.entry_refused_because, self.max_stay_days.flatten()) {
+            match (&self.entry_refused_because, self.max_stay_days) {
                 (Some(reason), _) => line(format!(
                     "entering on {enter}: entry would be refused ({reason})"
                 )),
                 (None, Some(days)) => line(format!(
                     "entering on {enter}: may stay up to {days} days, last day {}",
-                    self.last_day.clone().flatten().unwrap_or_default()
+                    self.last_day.clone().unwrap_or_default()
                 )),
                 (None, None) => line(format!(
                     "entering on {enter}: no rule of this set limits the stay"
                 )),
             }
             if let (Some(days), Some(fits)) = (self.days, self.fits) {
-                match self.breaks_on.clone().flatten() {
+                match self.breaks_on.clone() {
                     Some(day) if !fits => line(format!(
                         "a {days}-day trip does not fit: it breaks a rule on {day}"
                     )),
@@ -348,8 +429,8 @@ impl Answer {
                 }
             }
         }
-        if let (Some(days), Some(found)) = (self.earliest_days, &self.earliest_entry) {
-            match found {
+        if let Some(days) = self.earliest_days {
+            match &self.earliest_entry {
                 Some(day) => line(format!("earliest entry for a {days}-day stay: {day}")),
                 None => line(format!(
                     "no entry within {} years allows a {days}-day stay",
@@ -361,8 +442,21 @@ impl Answer {
     }
 }
 
+/// Whether a violation touches the stay entered on `current_entry` (the one under way).
+fn is_current(violation: &Violation, current_entry: Option<Day>) -> bool {
+    let Some(current) = current_entry else {
+        return false;
+    };
+    match *violation {
+        Violation::Cumulative { to, .. } => to >= current,
+        Violation::Continuous { entry, .. }
+        | Violation::EntryOverLimit { entry }
+        | Violation::BannedEntry { entry, .. } => entry == current,
+    }
+}
+
 /// A violation's dates, and a sentence for the text form.
-fn violation_out(violation: &Violation, limit: u32) -> ViolationOut {
+fn violation_out(violation: &Violation, limit: u32, current_entry: Option<Day>) -> ViolationOut {
     let (from, to, entry, decided_on, sentence) = match *violation {
         Violation::Cumulative { from, to } => (
             from,
@@ -415,6 +509,7 @@ fn violation_out(violation: &Violation, limit: u32) -> ViolationOut {
         to: format_day(to),
         entry: entry.map(format_day),
         decided_on: decided_on.map(format_day),
+        current: is_current(violation, current_entry),
         sentence,
     }
 }

@@ -2,10 +2,12 @@
 //!
 //! A report is read back in any of the formats `audit` writes (CSV, JSON lines, Parquet,
 //! by extension), flagged-only or `--all-persons`; the two may differ in format. A
-//! person is flagged when their `violations` cell is not empty.
+//! person is flagged when their `violations` cell is not empty. A CSV report re-saved
+//! by Excel in a Russian locale (`;`, Windows-1251, `DD.MM.YYYY` dates, a trailing `;`)
+//! reads the same.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 
 use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
@@ -18,21 +20,50 @@ use crate::ingest::columns::{locate_columns, Wanted};
 use crate::ingest::dialect::{DialectOptions, FileDialect};
 use crate::ingest::parallel::{PieceSink, ReadLayout};
 use crate::ingest::record::Fields;
+use crate::ingest::row::{fits_width, is_blank};
 use crate::ingest::{header_names, CsvFile};
 use crate::input::InputPath;
 
-/// The fields of a report row that a diff compares.
+/// The fields of a report row that a diff compares, and those that tell whether a
+/// violation is still going on (`in_country`, `must_leave_by`: `None` when the report
+/// has no such column or the cell is empty).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Standing {
     pub violations: String,
     pub overstay_days: Option<u32>,
     pub entries_over_limit: Option<u32>,
     pub first_violation_date: Option<Day>,
+    pub in_country: Option<bool>,
+    pub must_leave_by: Option<Day>,
 }
 
 impl Standing {
     pub fn flagged(&self) -> bool {
         !self.violations.is_empty()
+    }
+
+    /// The compared fields (what makes a case `changed`).
+    fn compared(&self) -> (&str, Option<u32>, Option<u32>, Option<Day>) {
+        (
+            &self.violations,
+            self.overstay_days,
+            self.entries_over_limit,
+            self.first_violation_date,
+        )
+    }
+
+    /// `now` is this standing a night later with nothing new but more overstay days: the
+    /// same violations since the same day, the same entries over the limit, and the
+    /// person still in the country on the same stay (the same day to have left by).
+    fn goes_on_as(&self, now: &Standing) -> bool {
+        let still_inside = |s: &Standing| s.in_country == Some(true) && s.must_leave_by.is_some();
+        self.violations == now.violations
+            && self.first_violation_date == now.first_violation_date
+            && self.entries_over_limit == now.entries_over_limit
+            && now.overstay_days > self.overstay_days
+            && still_inside(self)
+            && still_inside(now)
+            && self.must_leave_by == now.must_leave_by
     }
 }
 
@@ -44,6 +75,9 @@ const COMPARED: [&str; 4] = [
     "first_violation_date",
 ];
 
+/// Columns read when present: they tell an ongoing violation from a changed one.
+const ONGOING: [&str; 2] = ["in_country", "must_leave_by"];
+
 /// How a person's standing changed; the order changes are listed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Change {
@@ -51,18 +85,22 @@ pub enum Change {
     New,
     /// Flagged before, not now (absent from the new report, or present and clean).
     Cleared,
-    /// Flagged in both, with other violations, overstay days, entries over the limit or
-    /// first violation date.
+    /// Flagged in both, with other violations, entries over the limit or first violation
+    /// date, or more overstay days other than by an ongoing stay.
     Changed,
+    /// Flagged in both, only more overstay days: the person is still in the country on
+    /// the stay that is in violation (listed with `--ongoing`).
+    Ongoing,
     /// Neither (listed with `--all`).
     Unchanged,
 }
 
 impl Change {
-    pub const ALL: [Change; 4] = [
+    pub const ALL: [Change; 5] = [
         Change::New,
         Change::Cleared,
         Change::Changed,
+        Change::Ongoing,
         Change::Unchanged,
     ];
 
@@ -71,7 +109,27 @@ impl Change {
             Change::New => "new",
             Change::Cleared => "cleared",
             Change::Changed => "changed",
+            Change::Ongoing => "ongoing",
             Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// Which changes a diff lists beyond new, cleared and changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Listed {
+    /// `--ongoing`.
+    pub ongoing: bool,
+    /// `--all`: everyone of either report, ongoing and unchanged included.
+    pub all: bool,
+}
+
+impl Listed {
+    fn includes(self, change: Change) -> bool {
+        match change {
+            Change::New | Change::Cleared | Change::Changed => true,
+            Change::Ongoing => self.ongoing || self.all,
+            Change::Unchanged => self.all,
         }
     }
 }
@@ -93,24 +151,26 @@ pub struct Report {
 }
 
 /// Reads a report written by `stayaudit audit`. A CSV report may be in another dialect
-/// (`dialect`; else detected as for crossings).
+/// (`dialect`; else detected as for crossings). A file that cannot be opened or read is
+/// said so; one whose content is not a report is "not a stayaudit report".
 pub fn read_report(input: &InputPath, dialect: &DialectOptions) -> Result<Report> {
     let label = input.label();
     let mut read_as = None;
     let rows = if input.has_extension(".parquet") {
-        input.read_watched(|| read_parquet(input))
+        let file = input.file()?;
+        input.read_watched(|| read_parquet(file).map_err(|e| not_a_report(label, e)))
     } else if input.has_extension(".json")
         || input.has_extension(".jsonl")
         || input.has_extension(".ndjson")
     {
-        input.read_watched(|| read_json_lines(input))
+        let stream = input.open(&ProgressBar::hidden())?;
+        input.read_watched(|| read_json_lines(label, stream))
     } else {
         read_csv(input, dialect).map(|(rows, file)| {
             read_as = Some(file);
             rows
         })
-    }
-    .with_context(|| format!("{label}: not a stayaudit report"))?;
+    }?;
     let mut persons = BTreeMap::new();
     for (person_id, standing) in rows {
         if persons.insert(person_id.clone(), standing).is_some() {
@@ -121,6 +181,11 @@ pub fn read_report(input: &InputPath, dialect: &DialectOptions) -> Result<Report
         persons,
         dialect: read_as,
     })
+}
+
+/// A reason the file is not a report, said with its name.
+fn not_a_report(label: &str, error: anyhow::Error) -> anyhow::Error {
+    error.context(format!("{label}: not a stayaudit report"))
 }
 
 fn missing_columns(found: &[String]) -> Result<()> {
@@ -149,11 +214,38 @@ fn count(text: &str, field: &str) -> Result<Option<u32>> {
         .with_context(|| format!("{field}: '{text}' is not a count"))
 }
 
+/// A day as `audit` writes it (`YYYY-MM-DD`), or as Excel in a Russian or Kazakh locale
+/// re-saves it (`DD.MM.YYYY`, also `D.M.YYYY`).
 fn day(text: &str, field: &str) -> Result<Option<Day>> {
     if text.is_empty() {
         return Ok(None);
     }
+    if let Some(day) = dotted_day(text) {
+        return Ok(Some(day));
+    }
     parse_day(text).map(Some).with_context(|| field.to_string())
+}
+
+/// `DD.MM.YYYY` (one or two digits for day and month), when the date exists.
+fn dotted_day(text: &str) -> Option<Day> {
+    let mut parts = text.split('.');
+    let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+    let short =
+        |part: &str| (1..=2).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
+    if parts.next().is_some() || !short(day) || !short(month) || year.len() != 4 {
+        return None;
+    }
+    parse_day(&format!("{year}-{month:0>2}-{day:0>2}")).ok()
+}
+
+/// `true`/`false` as `audit` writes them, or as Excel re-saves them in Russian.
+fn flag(text: &str, field: &str) -> Result<Option<bool>> {
+    match text.to_lowercase().as_str() {
+        "" => Ok(None),
+        "true" | "истина" => Ok(Some(true)),
+        "false" | "ложь" => Ok(Some(false)),
+        _ => bail!("{field}: '{text}' is neither true nor false"),
+    }
 }
 
 fn read_csv(
@@ -161,35 +253,42 @@ fn read_csv(
     dialect: &DialectOptions,
 ) -> Result<(Vec<(String, Standing)>, FileDialect)> {
     // The same reader as every other CSV input: decoding, delimiter, physical lines.
+    let label = input.label();
     let (file, source) = CsvFile::open(input, &ProgressBar::hidden(), dialect)?;
     let required: Vec<&str> = ["person_id"].into_iter().chain(COMPARED).collect();
     let wanted: Vec<Wanted> = required
         .iter()
         .map(|&name| Wanted::named(name, true))
+        .chain(ONGOING.iter().map(|&name| Wanted::named(name, false)))
         .collect();
-    let (pieces, read_as) = file.read(
+    let (parsed, read_as) = file.read(
         source,
         dialect.delimiter,
         &required,
         ReadLayout::DEFAULT,
         |header| {
             let Some(header) = header else {
-                bail!("the file is empty");
+                return Err(not_a_report(label, anyhow::anyhow!("the file is empty")));
             };
-            let (width, found) = locate_columns(&header_names(header), &wanted, "")?;
+            let (width, found) = locate_columns(&header_names(header.fields), &wanted, "")
+                .map_err(|error| not_a_report(label, error))?;
             let columns = [0, 1, 2, 3, 4].map(|at| found[at].expect("required columns are found"));
+            let ongoing = [found[5], found[6]];
+            let width = (width, header.trailing);
             Ok(move |_| ReportSink {
                 width,
                 columns,
+                ongoing,
                 piece: ReportPiece::default(),
             })
         },
     )?;
     let mut rows = Vec::new();
-    for parsed in pieces {
+    for parsed in parsed.pieces {
         rows.extend(parsed.piece.rows);
         if let Some((line_offset, error)) = parsed.piece.error {
-            bail!("line {}: {error}", parsed.first_line + line_offset);
+            let line = parsed.first_line + line_offset;
+            return Err(not_a_report(label, anyhow::anyhow!("line {line}: {error}")));
         }
     }
     Ok((rows, read_as))
@@ -204,9 +303,12 @@ struct ReportPiece {
 }
 
 struct ReportSink {
-    width: usize,
+    /// The header's fields, and the empty ones the file's rows may end with.
+    width: (usize, usize),
     /// person_id, then the compared columns, in `COMPARED` order.
     columns: [usize; 5],
+    /// `in_country` and `must_leave_by`, where the report has them.
+    ongoing: [Option<usize>; 2],
     piece: ReportPiece,
 }
 
@@ -214,10 +316,10 @@ impl PieceSink for ReportSink {
     type Piece = ReportPiece;
 
     fn record(&mut self, fields: &Fields, line_offset: u64) {
-        if self.piece.error.is_some() {
+        if self.piece.error.is_some() || is_blank(fields) {
             return;
         }
-        match standing_of(fields, self.width, self.columns) {
+        match standing_of(fields, self.width, self.columns, self.ongoing) {
             Ok(row) => self.piece.rows.push(row),
             Err(error) => self.piece.error = Some((line_offset, format!("{error:#}"))),
         }
@@ -229,8 +331,13 @@ impl PieceSink for ReportSink {
 }
 
 /// One report row: its person and standing.
-fn standing_of(fields: &Fields, width: usize, columns: [usize; 5]) -> Result<(String, Standing)> {
-    if fields.len() != width {
+fn standing_of(
+    fields: &Fields,
+    (width, trailing): (usize, usize),
+    columns: [usize; 5],
+    ongoing: [Option<usize>; 2],
+) -> Result<(String, Standing)> {
+    if !fits_width(fields, width, trailing) {
         bail!("expected {width} fields, found {}", fields.len());
     }
     let [id, violations, overstay, entries, first] = columns;
@@ -242,6 +349,8 @@ fn standing_of(fields: &Fields, width: usize, columns: [usize; 5]) -> Result<(St
             )
         })
     };
+    let [in_country, must_leave_by] = ongoing;
+    let optional = |at: Option<usize>| at.map(text).transpose().map(Option::unwrap_or_default);
     Ok((
         text(id)?.to_string(),
         Standing {
@@ -249,54 +358,62 @@ fn standing_of(fields: &Fields, width: usize, columns: [usize; 5]) -> Result<(St
             overstay_days: count(text(overstay)?, "overstay_days")?,
             entries_over_limit: count(text(entries)?, "entries_over_limit")?,
             first_violation_date: day(text(first)?, "first_violation_date")?,
+            in_country: flag(optional(in_country)?, "in_country")?,
+            must_leave_by: day(optional(must_leave_by)?, "must_leave_by")?,
         },
     ))
 }
 
-fn read_json_lines(input: &InputPath) -> Result<Vec<(String, Standing)>> {
-    let reader = BufReader::new(input.open(&indicatif::ProgressBar::hidden())?);
+fn read_json_lines(label: &str, stream: Box<dyn Read + Send>) -> Result<Vec<(String, Standing)>> {
+    let reader = BufReader::new(stream);
     let mut rows = Vec::new();
     for (index, line) in reader.lines().enumerate() {
-        let line = line?;
+        let line = line.with_context(|| format!("cannot read {label}"))?;
         if line.trim().is_empty() {
             continue;
         }
         let number = index + 1;
-        let object: Value = serde_json::from_str(&line)
-            .with_context(|| format!("line {number}: not a JSON object"))?;
-        let Value::Object(fields) = object else {
-            bail!("line {number}: not a JSON object");
-        };
-        let names: Vec<String> = fields.keys().cloned().collect();
-        missing_columns(&names).with_context(|| format!("line {number}"))?;
-        let text = |name: &str| match &fields[name] {
-            Value::Null => Ok(String::new()),
-            Value::String(text) => Ok(text.clone()),
-            Value::Number(number) => Ok(number.to_string()),
-            other => bail!("{name}: unexpected {other}"),
-        };
-        let standing = (|| {
-            Ok::<_, anyhow::Error>(Standing {
-                violations: text("violations")?,
-                overstay_days: count(&text("overstay_days")?, "overstay_days")?,
-                entries_over_limit: count(&text("entries_over_limit")?, "entries_over_limit")?,
-                first_violation_date: day(&text("first_violation_date")?, "first_violation_date")?,
-            })
-        })()
-        .with_context(|| format!("line {number}"))?;
-        rows.push((text("person_id")?, standing));
+        let row = json_row(&line).with_context(|| format!("line {number}"));
+        rows.push(row.map_err(|error| not_a_report(label, error))?);
     }
     Ok(rows)
 }
 
-fn read_parquet(input: &InputPath) -> Result<Vec<(String, Standing)>> {
-    let frame = ParquetReader::new(input.file()?).finish()?;
+/// One line of a JSON lines report.
+fn json_row(line: &str) -> Result<(String, Standing)> {
+    let object: Value = serde_json::from_str(line).context("not a JSON object")?;
+    let Value::Object(fields) = object else {
+        bail!("not a JSON object");
+    };
+    let names: Vec<String> = fields.keys().cloned().collect();
+    missing_columns(&names)?;
+    let text = |name: &str| match fields.get(name) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(text)) => Ok(text.clone()),
+        Some(Value::Number(number)) => Ok(number.to_string()),
+        Some(Value::Bool(flag)) => Ok(flag.to_string()),
+        Some(other) => bail!("{name}: unexpected {other}"),
+    };
+    let standing = Standing {
+        violations: text("violations")?,
+        overstay_days: count(&text("overstay_days")?, "overstay_days")?,
+        entries_over_limit: count(&text("entries_over_limit")?, "entries_over_limit")?,
+        first_violation_date: day(&text("first_violation_date")?, "first_violation_date")?,
+        in_country: flag(&text("in_country")?, "in_country")?,
+        must_leave_by: day(&text("must_leave_by")?, "must_leave_by")?,
+    };
+    Ok((text("person_id")?, standing))
+}
+
+fn read_parquet(file: std::fs::File) -> Result<Vec<(String, Standing)>> {
+    let frame = ParquetReader::new(file).finish()?;
     let names: Vec<String> = frame
         .get_column_names()
         .iter()
         .map(|name| name.to_string())
         .collect();
     missing_columns(&names)?;
+    let has = |name: &str| names.iter().any(|found| found == name);
     let text = |name: &str| -> Result<Vec<Option<String>>> {
         let column = frame.column(name)?.cast(&DataType::String)?;
         Ok(column
@@ -309,15 +426,25 @@ fn read_parquet(input: &InputPath) -> Result<Vec<(String, Standing)>> {
         let column = frame.column(name)?.cast(&DataType::UInt32)?;
         Ok(column.u32()?.iter().collect())
     };
-    let days: Vec<Option<Day>> = {
+    let days = |name: &str| -> Result<Vec<Option<Day>>> {
+        if !has(name) {
+            return Ok(vec![None; frame.height()]);
+        }
         let column = frame
-            .column("first_violation_date")?
+            .column(name)?
             .cast(&DataType::Date)?
             .cast(&DataType::Int32)?;
-        column.i32()?.iter().collect()
+        Ok(column.i32()?.iter().collect())
+    };
+    let flags: Vec<Option<bool>> = if has("in_country") {
+        let column = frame.column("in_country")?.cast(&DataType::Boolean)?;
+        column.bool()?.iter().collect()
+    } else {
+        vec![None; frame.height()]
     };
     let (ids, violations) = (text("person_id")?, text("violations")?);
     let (overstay, entries) = (counts("overstay_days")?, counts("entries_over_limit")?);
+    let (first, leave_by) = (days("first_violation_date")?, days("must_leave_by")?);
     Ok((0..frame.height())
         .map(|row| {
             (
@@ -326,7 +453,9 @@ fn read_parquet(input: &InputPath) -> Result<Vec<(String, Standing)>> {
                     violations: violations[row].clone().unwrap_or_default(),
                     overstay_days: overstay[row],
                     entries_over_limit: entries[row],
-                    first_violation_date: days[row],
+                    first_violation_date: first[row],
+                    in_country: flags[row],
+                    must_leave_by: leave_by[row],
                 },
             )
         })
@@ -338,7 +467,7 @@ fn read_parquet(input: &InputPath) -> Result<Vec<(String, Standing)>> {
 pub fn compare(
     before: &BTreeMap<String, Standing>,
     now: &BTreeMap<String, Standing>,
-    all: bool,
+    listed: Listed,
 ) -> Vec<PersonChange> {
     let mut ids: Vec<&String> = before.keys().chain(now.keys()).collect();
     ids.sort();
@@ -349,13 +478,19 @@ pub fn compare(
             let (old, new) = (before.get(id), now.get(id));
             let was = old.is_some_and(Standing::flagged);
             let is = new.is_some_and(Standing::flagged);
-            let change = match (was, is) {
-                (false, true) => Change::New,
-                (true, false) => Change::Cleared,
-                (true, true) if old != new => Change::Changed,
+            let change = match (was, is, old, new) {
+                (false, true, _, _) => Change::New,
+                (true, false, _, _) => Change::Cleared,
+                (true, true, Some(old), Some(new)) if old.compared() != new.compared() => {
+                    if old.goes_on_as(new) {
+                        Change::Ongoing
+                    } else {
+                        Change::Changed
+                    }
+                }
                 _ => Change::Unchanged,
             };
-            (all || change != Change::Unchanged).then(|| PersonChange {
+            listed.includes(change).then(|| PersonChange {
                 person_id: id.clone(),
                 change,
                 before: old.cloned(),
@@ -411,33 +546,58 @@ mod tests {
             overstay_days: Some(overstay),
             entries_over_limit: Some(0),
             first_violation_date: None,
+            in_country: Some(false),
+            must_leave_by: None,
+        }
+    }
+
+    /// Inside, in violation, having had to leave by `leave_by`.
+    fn inside(violations: &str, overstay: u32, leave_by: Day) -> Standing {
+        Standing {
+            in_country: Some(true),
+            must_leave_by: Some(leave_by),
+            first_violation_date: Some(leave_by + 1),
+            ..standing(violations, overstay)
         }
     }
 
     #[test]
-    fn changes_are_new_cleared_changed_or_unchanged() {
+    fn changes_are_new_cleared_changed_ongoing_or_unchanged() {
         let before: BTreeMap<String, Standing> = [
             ("A", standing("cumulative", 3)),
             ("B", standing("cumulative", 3)),
             ("C", standing("continuous", 0)),
             ("D", standing("", 0)),
             ("E", standing("cumulative", 1)),
+            ("G", inside("cumulative", 5, 100)),
+            ("H", inside("cumulative", 5, 100)),
+            ("I", inside("cumulative", 5, 100)),
         ]
         .into_iter()
         .map(|(id, s)| (id.to_string(), s))
         .collect();
+        let left = Standing {
+            in_country: Some(false),
+            ..inside("cumulative", 8, 100)
+        };
         let now: BTreeMap<String, Standing> = [
             ("A", standing("cumulative", 4)),
             ("B", standing("cumulative", 3)),
             ("D", standing("continuous", 0)),
             ("E", standing("", 0)),
             ("F", standing("cumulative", 1)),
+            // Still inside on the same stay, five more days: ongoing.
+            ("G", inside("cumulative", 10, 100)),
+            // Left meanwhile: changed.
+            ("H", left),
+            // A new violation kind: changed.
+            ("I", inside("cumulative;continuous", 10, 100)),
         ]
         .into_iter()
         .map(|(id, s)| (id.to_string(), s))
         .collect();
-        let listed = |all| -> Vec<(String, &'static str)> {
-            compare(&before, &now, all)
+        let listed = |ongoing, all| -> Vec<(String, &'static str)> {
+            compare(&before, &now, Listed { ongoing, all })
                 .into_iter()
                 .map(|c| (c.person_id, c.change.name()))
                 .collect()
@@ -446,16 +606,39 @@ mod tests {
             pairs.iter().map(|(id, c)| (id.to_string(), *c)).collect()
         };
         assert_eq!(
-            listed(false),
+            listed(false, false),
             expected(&[
                 ("D", "new"),
                 ("F", "new"),
                 ("C", "cleared"),
                 ("E", "cleared"),
-                ("A", "changed")
+                ("A", "changed"),
+                ("H", "changed"),
+                ("I", "changed"),
             ])
         );
-        assert_eq!(listed(true).last(), Some(&("B".to_string(), "unchanged")));
-        assert_eq!(listed(true).len(), 6);
+        assert_eq!(
+            listed(true, false).last(),
+            Some(&("G".to_string(), "ongoing"))
+        );
+        assert_eq!(listed(true, false).len(), 8);
+        assert_eq!(
+            listed(false, true).last(),
+            Some(&("B".to_string(), "unchanged"))
+        );
+        assert_eq!(listed(false, true).len(), 9);
+    }
+
+    #[test]
+    fn days_as_excel_resaves_them() {
+        let d = crate::day::days_from_civil(2023, 5, 2);
+        for text in ["2023-05-02", "02.05.2023", "2.5.2023"] {
+            assert_eq!(day(text, "f").unwrap(), Some(d), "{text}");
+        }
+        for bad in ["31.02.2023", "02.05.23", "1.2.3.2023", "002.05.2023"] {
+            assert!(day(bad, "f").is_err(), "{bad}");
+        }
+        assert_eq!(flag("ИСТИНА", "f").unwrap(), Some(true));
+        assert_eq!(flag("False", "f").unwrap(), Some(false));
     }
 }

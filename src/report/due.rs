@@ -2,6 +2,7 @@
 //! on as_of, not yet in violation, who must leave within DAYS. Warning them is cheaper for
 //! everyone than an expulsion later.
 
+use super::anomalies_text;
 use super::table::{Cell, Kind, Table};
 use crate::day::Day;
 use crate::pipeline::{PersonResult, Persons};
@@ -28,6 +29,7 @@ pub fn due_list(persons: &Persons, as_of: Day, within: u32) -> Table {
             ("must_leave_by", Kind::Day),
             ("days_left", Kind::Count),
             ("rule", Kind::Text),
+            ("anomalies", Kind::Text),
         ],
         rows: due
             .iter()
@@ -42,6 +44,8 @@ pub fn due_list(persons: &Persons, as_of: Day, within: u32) -> Table {
                     Cell::Day(Some(leave_by)),
                     Cell::Count(Some((leave_by - as_of) as u32)),
                     Cell::Text(finding.must_leave_rule.map(|rule| rule.name().to_string())),
+                    // What the date rests on (a rejected exit would make it moot).
+                    Cell::Text(Some(anomalies_text(&finding.anomalies).to_string())),
                 ]
             })
             .collect(),

@@ -28,14 +28,25 @@ pub enum ReportFormat {
     Jsonl,
     /// Same as `jsonl`.
     Json,
-    /// Typed columns; needs a file (`-o report.parquet`).
+    /// Typed columns; to a file (`-o report.parquet`) or a pipe, never a terminal.
     Parquet,
 }
 
 impl ReportFormat {
     /// `--format` if given, else from the output file's extension; CSV otherwise.
+    /// Parquet, binary, is refused for standard output when that is a terminal.
     pub fn choose(explicit: Option<ReportFormat>, path: Option<&str>) -> Result<ReportFormat> {
         if let Some(format) = explicit {
+            let to_stdout = path.is_none_or(|path| path == "-");
+            if format == ReportFormat::Parquet
+                && to_stdout
+                && std::io::IsTerminal::is_terminal(&std::io::stdout())
+            {
+                anyhow::bail!(
+                    "--format parquet writes binary data, not for a terminal: give -o \
+                     FILE.parquet, or pipe standard output into a program or a file"
+                );
+            }
             return Ok(format);
         }
         let extension = path

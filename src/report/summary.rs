@@ -4,11 +4,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::accounting::{FileRows, RejectLimit, RowAccounting};
 use crate::day::format_day;
 use crate::engine::ViolationKind;
 use crate::ingest::dialect::FileDialect;
 use crate::ingest::facts::FactRows;
-use crate::pipeline::{Outcome, PipelineConfig, RowAccounting, StageSeconds};
+use crate::pipeline::{Outcome, PipelineConfig, StageSeconds};
+use crate::rules::RuleFileOrigin;
 use crate::stays::AnomalyKind;
 
 #[derive(Serialize)]
@@ -21,12 +23,24 @@ pub struct Summary {
     /// How each CSV file was read: delimiter and encoding, and how each was chosen.
     pub csv_files: Vec<FileDialect>,
     pub rules: String,
+    /// The rule file and its SHA-256 (`null`: a built-in rule set).
+    pub rules_file: Option<RuleFileOrigin>,
+    #[serde(skip)]
+    pub rules_label: String,
     pub as_of: Option<String>,
+    /// The latest day of any valid crossing row (an `as_of` after it assumes no crossing
+    /// since).
+    pub export_last_day: Option<String>,
     pub gaps: String,
     pub grandfather: String,
     pub tz: String,
     #[serde(flatten)]
     pub accounting: RowAccounting,
+    /// `--max-rejected`, and the share of crossing rows rejected.
+    pub max_rejected: RejectLimit,
+    pub rejected_share: f64,
+    /// Each file's rows: crossings, then permits, then expulsions.
+    pub files: Vec<FileRows>,
     /// Rows of the `--permits` file, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permits: Option<FactRows>,
@@ -67,6 +81,10 @@ pub struct StageSecondsOut {
 pub struct RunSettings {
     pub inputs: Vec<String>,
     pub rules: String,
+    pub rules_file: Option<RuleFileOrigin>,
+    /// The rule set as stderr and pages name it (with its file, if any).
+    pub rules_label: String,
+    pub max_rejected: RejectLimit,
     pub gaps: String,
     pub grandfather: String,
     pub tz: String,
@@ -81,6 +99,9 @@ impl RunSettings {
                 .map(|i| i.label().to_string())
                 .collect(),
             rules: options.rules.name.clone(),
+            rules_file: options.rules.origin.clone(),
+            rules_label: options.rules.label(),
+            max_rejected: options.max_rejected,
             gaps: options.gaps.to_string(),
             grandfather: options.grandfather.to_string(),
             tz: tz.trim().to_string(),
@@ -118,11 +139,21 @@ pub fn summarize(outcome: &Outcome, settings: RunSettings) -> Summary {
         delimiter: shared_delimiter(&outcome.dialects),
         csv_files: outcome.dialects.clone(),
         rules: settings.rules,
+        rules_file: settings.rules_file,
+        rules_label: settings.rules_label,
         as_of: outcome.as_of.map(format_day),
+        export_last_day: outcome.last_day.map(format_day),
         gaps: settings.gaps,
         grandfather: settings.grandfather,
         tz: settings.tz,
         accounting: outcome.accounting,
+        max_rejected: settings.max_rejected,
+        rejected_share: if outcome.accounting.rows_read == 0 {
+            0.0
+        } else {
+            outcome.accounting.rows_rejected as f64 / outcome.accounting.rows_read as f64
+        },
+        files: outcome.files.clone(),
         permits: outcome.permit_rows,
         expulsions: outcome.expulsion_rows,
         persons: outcome.persons.len() as u64,
@@ -161,7 +192,7 @@ impl Summary {
             .map(|(name, n)| format!("{name} {n}"))
             .collect();
         format!(
-            "stayaudit: {} rows read from {} input(s): {} used, {} rejected, {} duplicates, {} after as_of\n\
+            "stayaudit: {} rows read from {} input(s): {} used, {} rejected, {} duplicates, {} after as_of{}\n\
              stayaudit: {} persons, {} stays, as of {as_of} under {}; {} flagged ({}), {} in the country\n\
              stayaudit: report written to {report_target}",
             a.rows_read,
@@ -170,9 +201,14 @@ impl Summary {
             a.rows_rejected,
             a.duplicates,
             a.after_as_of,
+            if a.blank_rows > 0 {
+                format!("; {} blank rows skipped", a.blank_rows)
+            } else {
+                String::new()
+            },
             self.persons,
             self.stays,
-            self.rules,
+            self.rules_label,
             self.flagged_persons,
             by_violation.join(", "),
             self.in_country,
