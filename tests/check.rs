@@ -63,7 +63,7 @@ fn open_stay_on_a_date() {
     assert_eq!(answer["stays"][0]["counted_days"], 76);
     assert_eq!(
         answer["verdict"],
-        "compliant: 76 of 90 days used in 2022-11-17..2023-05-15; may stay until 2023-05-29"
+        "in the country, within the rules: 76 of 90 days used in 2022-11-17..2023-05-15; may stay until 2023-05-29"
     );
     // The text form says the same in words.
     let text = work
@@ -239,6 +239,9 @@ fn permits_take_days_out_of_the_count() {
         "--summary",
         "s.json",
         "-q",
+        // Two of the three permit rows are broken on purpose.
+        "--max-rejected",
+        "100%",
     ]);
     let with = parse_report(&run.expect_code(0).stdout());
     assert_eq!(with[0]["violations"], "");
@@ -256,9 +259,19 @@ fn permits_take_days_out_of_the_count() {
     let summary: Value = serde_json::from_str(&work.read("s.json")).unwrap();
     assert_eq!(
         summary["permits"],
-        serde_json::json!({"rows_read": 3, "rows_used": 1, "rows_rejected": 2})
+        serde_json::json!({"rows_read": 3, "rows_used": 1, "rows_rejected": 2, "blank_rows": 0})
     );
-    let answer = check_json(&work, &["--person", "P1", "--permits", "permits.csv"]);
+    let answer = check_json(
+        &work,
+        &[
+            "--person",
+            "P1",
+            "--permits",
+            "permits.csv",
+            "--max-rejected",
+            "2",
+        ],
+    );
     assert_eq!(answer["stays"][0]["permit_days"], 113);
     assert_eq!(answer["stays"][0]["counted_days"], 9);
 }
@@ -291,6 +304,8 @@ fn entries_within_five_years_of_an_expulsion_are_banned() {
         "--rejects",
         "rej.csv",
         "-q",
+        "--max-rejected",
+        "100%",
     ]);
     let rows = parse_report(&run.expect_code(0).stdout());
     assert_eq!(rows[0]["violations"], "banned_entry");
@@ -308,6 +323,8 @@ fn entries_within_five_years_of_an_expulsion_are_banned() {
             "expulsions.csv",
             "--on",
             "2024-05-12",
+            "--max-rejected",
+            "1",
         ],
     );
     let banned: Vec<&str> = answer["violations"]
@@ -375,6 +392,8 @@ fn side_file_rejects_name_the_right_line() {
         "--rejects",
         "rej.csv",
         "-q",
+        "--max-rejected",
+        "100%",
     ])
     .expect_code(0);
     let rejects = work.read("rej.csv");
@@ -491,8 +510,10 @@ fn a_date_after_the_export_assumes_no_crossing_since() {
     assert_eq!(overstayer["earliest_entry"], "2024-04-16");
     assert_eq!(
         overstayer["verdict"],
-        "in violation (cumulative, continuous): 180 of 90 days used in 2023-07-21..2024-01-16; should have left by 2023-08-29"
+        "in violation now (cumulative, continuous since 2023-08-30): 180 of 90 days used in 2023-07-21..2024-01-16; should have left by 2023-08-29"
     );
+    assert_eq!(overstayer["violating_now"], true);
+    assert_eq!(overstayer["on_record"], Value::Null);
 
     // The text form states the assumption in one line; a date within the export does not.
     let text = work

@@ -150,6 +150,8 @@ fn bad_rows_are_rejected_with_line_field_and_reason_and_accounted_for() {
         "s.json",
         "-o",
         "r.csv",
+        "--max-rejected",
+        "100%",
     ]);
     run.expect_code(0);
     let rejects = work.read("rejects.csv");
@@ -277,11 +279,25 @@ fn exit_statuses() {
         .expect_code(1);
     work.run(&["audit", "clean.csv", "--fail-on-flagged", "-q"])
         .expect_code(0);
-    work.run(&["audit", "bad.csv", "-q"]).expect_code(0);
+    // One row of two is rejected: past the default limit of 1 %, and within a limit of 1.
+    let limited = work.run(&["audit", "bad.csv", "-o", "out.csv"]);
+    limited.expect_code(2);
+    assert!(
+        limited
+            .stderr()
+            .contains("bad.csv: 1 of 2 rows rejected (50.0%), more than --max-rejected 1% allows"),
+        "{}",
+        limited.stderr()
+    );
+    assert!(!work.path("out.csv").exists());
+    work.run(&["audit", "bad.csv", "-q", "--max-rejected", "1"])
+        .expect_code(0);
     let strict = work.run(&[
         "audit",
         "bad.csv",
         "--strict",
+        "--max-rejected",
+        "100%",
         "--rejects",
         "rej.csv",
         "-o",

@@ -424,7 +424,16 @@ fn undecodable_bytes_reject_their_row_and_the_rest_is_read() {
     {
         let work = Workdir::new();
         work.write(name, bytes);
-        let mut args = vec!["audit", name, "--all-persons", "--rejects", "rejects.csv"];
+        // One row of three is rejected on purpose.
+        let mut args = vec![
+            "audit",
+            name,
+            "--all-persons",
+            "--rejects",
+            "rejects.csv",
+            "--max-rejected",
+            "1",
+        ];
         args.extend(options);
         let run = work.run(&args);
         run.expect_code(0);
@@ -569,7 +578,16 @@ fn a_windows_1251_file_read_as_utf8_gets_a_hint_naming_the_option() {
         "--rejects",
         "rejects.csv",
     ]);
-    unsaid.expect_code(0);
+    // Most rows are rejected: the run fails (no all-clear), and says why it may be.
+    unsaid.expect_code(2);
+    assert!(!work.path("report.csv").exists());
+    assert!(
+        unsaid
+            .stderr()
+            .contains("more than --max-rejected 1% allows"),
+        "{}",
+        unsaid.stderr()
+    );
     let lines = hinted(&unsaid);
     assert_eq!(lines.len(), 1, "{}", unsaid.stderr());
     assert!(lines[0].contains("--encoding"), "{}", lines[0]);

@@ -446,7 +446,7 @@ fn an_export_that_grows_or_is_replaced_while_read_fails_too() {
     for change in ["grow", "replace"] {
         std::fs::copy(work.path("whole.csv"), &export).unwrap();
         std::fs::copy(work.path("whole.csv"), work.path("next.csv")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_stayaudit"))
+        let child = Command::new(env!("CARGO_BIN_EXE_stayaudit"))
             .args([
                 "audit",
                 "export.csv",

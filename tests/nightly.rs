@@ -48,6 +48,24 @@ const COMPARED: [&str; 4] = [
     "first_violation_date",
 ];
 
+/// Flagged in both with nothing new but more overstay days, inside on the same stay (the
+/// same day to have left by): an ongoing case, which the diff leaves out by default.
+fn ongoing(old: &HashMap<String, String>, new: &HashMap<String, String>) -> bool {
+    let count = |row: &HashMap<String, String>| row["overstay_days"].parse::<u32>().unwrap();
+    [
+        "violations",
+        "first_violation_date",
+        "entries_over_limit",
+        "must_leave_by",
+    ]
+    .iter()
+    .all(|field| old[*field] == new[*field])
+        && count(new) > count(old)
+        && old["in_country"] == "true"
+        && new["in_country"] == "true"
+        && !new["must_leave_by"].is_empty()
+}
+
 /// The diff worked out from the two flagged-only reports, as the issue defines it.
 fn expected_changes(
     before: &BTreeMap<String, HashMap<String, String>>,
@@ -60,6 +78,7 @@ fn expected_changes(
         let change = match (old, new) {
             (None, Some(_)) => "new",
             (Some(_), None) => "cleared",
+            (Some(o), Some(n)) if ongoing(o, n) => continue,
             (Some(o), Some(n)) if COMPARED.iter().any(|f| o[*f] != n[*f]) => "changed",
             _ => continue,
         };
@@ -87,10 +106,18 @@ fn two_nights() {
     let sample = sample.to_str().unwrap();
     let work = Workdir::new();
 
-    // Night 1: the sample export as it is.
-    assert_eq!(night(&work, "2024-03-31", &[sample]), 0, "first night");
+    // Night 1: the sample export and the permits known that night (the README's
+    // example: without them, night 2 would list P7U1CA6Y, whose permit was already
+    // there, as cleared).
+    let permits = root.join("sample-data/permits.csv");
+    let night_1 = [sample, "--", "--permits", permits.to_str().unwrap()];
+    assert_eq!(night(&work, "2024-03-31", &night_1), 0, "first night");
     let first = report(&work, "nightly/report-2024-03-31.csv");
-    assert_eq!(first.len(), 35);
+    assert_eq!(first.len(), 34);
+    assert!(
+        !first.contains_key("P7U1CA6Y"),
+        "a permit holder on night 1"
+    );
 
     // Night 2 (sample-data/night-2024-04-05/): five more days. C6989939 (NLD, in since
     // 2024-03-05, 30-day limit, due to leave by 2024-04-03) leaves only on 2024-04-05:

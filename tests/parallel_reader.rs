@@ -22,6 +22,7 @@ fn options() -> IngestOptions {
         only_person: None,
         show_progress: false,
         dialect: DialectOptions::default(),
+        directions: Default::default(),
     }
 }
 
@@ -40,7 +41,7 @@ fn parallel_read(input: &[u8], layout: ReadLayout) -> Result<ReadOut, String> {
     // SAFETY: the test's own temporary file, not changed while mapped.
     let map = stayaudit::ingest::mapped::GuardedMap::map(file.as_file()).unwrap();
     assert_eq!(
-        read(Source::Mapped(map)),
+        read(Source::Mapped(map, indicatif::ProgressBar::hidden())),
         streamed,
         "mapped and streamed differ"
     );

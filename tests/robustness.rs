@@ -12,7 +12,9 @@ use workdir::{parse_report, Workdir, REPORT_HEADER};
 
 const HEADER: &str = "person_id,nationality,direction,crossed_at,checkpoint,basis";
 
-/// Runs an audit with rejects and summary; returns (rejects rows, summary).
+/// Runs an audit with rejects and summary; returns (rejects rows, summary). These tests
+/// are about what each bad row becomes, so no share of rejected rows fails the run
+/// (`--max-rejected 100%`; tests/morning.rs tests the limit itself).
 fn audit(
     work: &Workdir,
     inputs: &[&str],
@@ -28,21 +30,12 @@ fn audit(
         "-o",
         "report.csv",
         "-q",
+        "--max-rejected",
+        "100%",
     ]);
     let run = work.run(&args);
     run.expect_code(code);
-    let rejects = csv::Reader::from_reader(work.read("rejects.csv").as_bytes())
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[0].to_string(),
-                r[1].to_string(),
-                r[2].to_string(),
-                r[3].to_string(),
-            )
-        })
-        .collect();
+    let rejects = rejects_of(work);
     let summary: Value = serde_json::from_str(&work.read("summary.json")).unwrap();
     let n = |k: &str| summary[k].as_u64().unwrap();
     assert_eq!(
@@ -75,15 +68,44 @@ fn empty_file_is_an_error_naming_it() {
     );
 }
 
+/// An export of no rows is no all-clear: the run fails, whatever `--max-rejected` says.
 #[test]
-fn header_only_is_an_empty_audit() {
+fn header_only_fails_as_an_audit_of_nothing() {
     let work = Workdir::new();
     work.write("in.csv", format!("{HEADER}\n"));
-    let (rejects, summary) = audit(&work, &["in.csv"], 0);
-    assert!(rejects.is_empty());
-    assert_eq!(summary["rows_read"], 0);
-    assert_eq!(summary["persons"], 0);
-    assert_eq!(work.read("report.csv"), format!("{REPORT_HEADER}\n"));
+    for limit in ["1%", "100%"] {
+        let run = work.run(&[
+            "audit",
+            "in.csv",
+            "-o",
+            "report.csv",
+            "--max-rejected",
+            limit,
+        ]);
+        run.expect_code(2);
+        assert!(
+            run.stderr().contains("no crossing row was used (0 read"),
+            "{}",
+            run.stderr()
+        );
+        assert!(!work.path("report.csv").exists());
+    }
+}
+
+/// The rejects file's rows: (file, line, field, reason).
+fn rejects_of(work: &Workdir) -> Vec<(String, String, String, String)> {
+    csv::Reader::from_reader(work.read("rejects.csv").as_bytes())
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_string(),
+                r[1].to_string(),
+                r[2].to_string(),
+                r[3].to_string(),
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -124,7 +146,7 @@ fn bom_crlf_and_quoted_fields() {
             "in.csv".into(),
             "5".into(),
             "direction".into(),
-            "unknown value 'sideways' (expected entry/exit or in/out)".into()
+            "unknown value 'sideways' (expected entry/exit, in/out, въезд/выезд, кіру/шығу, or a word given with --direction-word)".into()
         )]
     );
     let ids: Vec<String> = parse_report(&work.read("report.csv"))
@@ -193,16 +215,36 @@ fn binary_garbage() {
     let run = work.run(&["audit", "garbage.csv"]);
     run.expect_code(2);
     assert!(run.stderr().contains("garbage.csv"), "{}", run.stderr());
-    // The same garbage after a good header: rows, all rejected, none lost.
+    // The same garbage after a good header: rows, all rejected, none lost; and since no
+    // row was used the run fails, naming the first rejected rows.
     work.write(
         "after-header.csv",
         [format!("{HEADER}\n").into_bytes(), garbage].concat(),
     );
-    let (rejects, summary) = audit(&work, &["after-header.csv"], 0);
+    let run = work.run(&[
+        "audit",
+        "after-header.csv",
+        "--rejects",
+        "rejects.csv",
+        "--max-rejected",
+        "100%",
+    ]);
+    run.expect_code(2);
+    let stderr = run.stderr();
+    assert!(stderr.contains("no crossing row was used"), "{stderr}");
+    assert!(
+        stderr.contains("the first rejected rows:\n  after-header.csv line 2: "),
+        "{stderr}"
+    );
+    let rejects = rejects_of(&work);
     assert!(!rejects.is_empty());
-    assert_eq!(
-        summary["rows_rejected"].as_u64().unwrap(),
-        rejects.len() as u64
+    assert!(
+        stderr.contains(&format!(
+            "({} read: {} rejected",
+            rejects.len(),
+            rejects.len()
+        )),
+        "{stderr}"
     );
 }
 

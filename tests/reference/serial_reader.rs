@@ -11,10 +11,11 @@ use std::io::{self, Read};
 use std::rc::Rc;
 
 use anyhow::{bail, Context, Result};
-use stayaudit::ingest::columns::{required_names, ColumnMap, HeaderLayout};
+use stayaudit::ingest::columns::{required_names, ColumnMap, Field, HeaderLayout};
 use stayaudit::ingest::crossings::{partition_of, person_hash, Crossings, PARTITIONS};
 use stayaudit::ingest::dialect::choose_delimiter;
-use stayaudit::ingest::row::{check_row, record_text};
+use stayaudit::ingest::record::count_line_breaks;
+use stayaudit::ingest::row::{check_row, record_text, Directions};
 use stayaudit::ingest::{Ingested, Rejected};
 
 /// One valid row, as both readers can state it.
@@ -35,6 +36,8 @@ pub struct ReadOut {
     pub rows: Vec<RowOut>,
     pub rejected: Vec<Rejected>,
     pub rows_read: u64,
+    /// Blank lines and records of empty fields only.
+    pub blank_rows: u64,
     pub days: (Option<i32>, Option<i32>),
 }
 
@@ -44,6 +47,7 @@ pub fn parallel_out(ingested: &Ingested) -> ReadOut {
         rows: rows_of(&ingested.crossings),
         rejected: ingested.rejected.clone(),
         rows_read: ingested.rows_read,
+        blank_rows: ingested.blank_rows,
         days: (ingested.first_day, ingested.last_day),
     }
 }
@@ -109,28 +113,59 @@ pub fn serial_read(
             required_names()
         );
     }
-    lines
+    // Lines holding a record (its first line to its last), to tell the blank ones.
+    let text = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+    let total_lines =
+        count_line_breaks(text) + u64::from(text.last().is_some_and(|&b| b != b'\n' && b != b'\r'));
+    let lines_of = |first_line: u64, record: &csv::ByteRecord| {
+        let within: u64 = record.iter().map(count_line_breaks).sum();
+        (within + 1).min(total_lines + 1 - first_line)
+    };
+    let header_line = lines
         .borrow_mut()
         .line_of_record(csv_reader.position().byte());
-    let layout =
+    let mut record_lines = lines_of(header_line, &record);
+    let mut layout =
         HeaderLayout::resolve(&record, columns).with_context(|| format!("{label}: bad header"))?;
+    let header_width = record.len();
+    let mut first_data = true;
     let mut out = ReadOut {
         rows: Vec::new(),
         rejected: Vec::new(),
         rows_read: 0,
+        blank_rows: 0,
         days: (None, None),
     };
+    let directions = Directions::default();
     loop {
         match csv_reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(error) => bail!("{label}: cannot read past row {}: {error}", out.rows_read),
         }
-        out.rows_read += 1;
         let line = lines
             .borrow_mut()
             .line_of_record(csv_reader.position().byte());
-        match check_row(&&record, &layout, tz) {
+        record_lines += lines_of(line, &record);
+        // Rows may end with as many empty fields beyond the header's as the first has.
+        if std::mem::take(&mut first_data) && record.len() > header_width {
+            let extra = header_width..record.len();
+            if extra
+                .clone()
+                .all(|i| std::str::from_utf8(&record[i]).is_ok_and(|t| t.trim().is_empty()))
+            {
+                layout.trailing = extra.len();
+            }
+        }
+        if record
+            .iter()
+            .all(|field| std::str::from_utf8(field).is_ok_and(|text| text.trim().is_empty()))
+        {
+            out.blank_rows += 1;
+            continue;
+        }
+        out.rows_read += 1;
+        match check_row(&&record, &layout, tz, &directions) {
             Ok(row) => {
                 let day = row.timestamp.day;
                 out.days = (
@@ -152,9 +187,17 @@ pub fn serial_read(
                 field: error.field.to_string(),
                 reason: error.reason,
                 record: record_text(&&record),
+                person_id: layout
+                    .index(Field::PersonId)
+                    .and_then(|index| record.get(index))
+                    .and_then(|id| std::str::from_utf8(id).ok())
+                    .map(str::trim)
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_string),
             }),
         }
     }
+    out.blank_rows += total_lines - record_lines;
     // Rows by partition, in input order within each: as the parallel reader lays them out.
     out.rows
         .sort_by_key(|row| partition_of(person_hash(&row.person_id)));
