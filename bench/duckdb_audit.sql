@@ -49,7 +49,9 @@ WITH used AS (
     SELECT DISTINCT person_id FROM stays
     WHERE NOT exempt
       AND datediff('day', entry_day, exit_day) + 1 >
-          CASE WHEN nationality IN ('ARM', 'BLR', 'KGZ', 'RUS') THEN 90 ELSE 30 END
+          CASE WHEN nationality IN ('ARM', 'BLR', 'KGZ', 'RUS', 'GEO', 'MDA', 'MNG', 'UKR') THEN 90
+               WHEN nationality = 'HKG' THEN 14
+               ELSE 30 END
 )
 SELECT person_id FROM cumulative
 UNION

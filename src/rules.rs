@@ -38,7 +38,93 @@ impl fmt::Display for GrandfatherPolicy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContinuousLimits {
     pub default_days: u32,
-    pub by_nationality: BTreeMap<String, u32>,
+    pub by_nationality: BTreeMap<String, NationalLimit>,
+}
+
+/// A nationality's continuous limit, with the law or treaty that sets it and where that
+/// was read (both optional in a rule file; every built-in exception has them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NationalLimit {
+    pub days: u32,
+    /// The instrument, short: `Kazakhstan-Ukraine agreement of 19 May 2000, art. 1`.
+    pub basis: Option<String>,
+    /// Where the text or the official statement of it can be read.
+    pub source: Option<String>,
+}
+
+impl NationalLimit {
+    fn sourced(days: u32, basis: &str, source: &str) -> NationalLimit {
+        NationalLimit {
+            days,
+            basis: Some(basis.to_string()),
+            source: Some(source.to_string()),
+        }
+    }
+}
+
+/// The treaty limits of `kz-2023` (docs/RULES.md, "Continuous limits by nationality",
+/// lists them with their sources and the day they were last checked).
+fn kz_2023_continuous() -> BTreeMap<String, NationalLimit> {
+    const EAEU: &str = "Government Resolution No. 1146 of 31 December 2022 (rules of entry \
+                        and stay of immigrants): nationals of the Eurasian Economic Union";
+    const EAEU_SOURCE: &str = "https://adilet.zan.kz/rus/docs/P1200000148";
+    const MSC: &str =
+        "https://www.neweurope.eu/article/kazakhstan-expands-list-of-visa-free-countries/";
+    [
+        ("ARM", NationalLimit::sourced(90, EAEU, EAEU_SOURCE)),
+        ("BLR", NationalLimit::sourced(90, EAEU, EAEU_SOURCE)),
+        (
+            "GEO",
+            NationalLimit::sourced(
+                90,
+                "Kazakhstan-Georgia agreement on mutual trips of citizens (signing approved \
+                 3 October 2005, Government Resolution No. 996)",
+                "https://adilet.zan.kz/rus/docs/P050000996_",
+            ),
+        ),
+        (
+            "HKG",
+            NationalLimit::sourced(
+                14,
+                "Kazakhstan-Hong Kong SAR agreement on mutual exemption of visa requirements \
+                 of 9 May 2012 (Government Resolution No. 803 of 18 June 2012)",
+                "https://adilet.zan.kz/eng/docs/P1200000803",
+            ),
+        ),
+        ("KGZ", NationalLimit::sourced(90, EAEU, EAEU_SOURCE)),
+        (
+            "MDA",
+            NationalLimit::sourced(
+                90,
+                "Moldova-Kazakhstan agreement on mutual trips of citizens of 17 September \
+                 2003 (in force 5 January 2007), art. 1",
+                "http://lex.justice.md/index.php?action=view&view=doc&lang=1&id=356653",
+            ),
+        ),
+        (
+            "MNG",
+            NationalLimit::sourced(
+                90,
+                "Kazakhstan-Mongolia agreement on mutual trips of citizens of 2 December \
+                 1994 (in force 2 January 1995), as stated by the Migration Service \
+                 Committee on 22 July 2019",
+                MSC,
+            ),
+        ),
+        ("RUS", NationalLimit::sourced(90, EAEU, EAEU_SOURCE)),
+        (
+            "UKR",
+            NationalLimit::sourced(
+                90,
+                "Kazakhstan-Ukraine agreement on mutual trips of citizens of 19 May 2000 (in \
+                 force 27 February 2002), art. 1 as amended by the Protocol of 7 April 2010",
+                "https://zakonpravo.kz/en/zakony/zakon-o-ratifikatsii-soglasheniya-mezhdu-pravitelstvom-respubliki-kazahstan-i-kabinetom-ministrov-ukrainy-o-vzaimnyh-poezdkah-grazhdan",
+            ),
+        ),
+    ]
+    .into_iter()
+    .map(|(code, limit)| (code.to_string(), limit))
+    .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,16 +168,14 @@ impl RuleSet {
             "kz-2023" => Some(RuleSet {
                 name: "kz-2023".into(),
                 description: "Kazakhstan from 27 Jan 2023 (Resolution No. 1146): 90 days in any \
-                              180, continuous 90 for EAEU nationals and 30 for others"
+                              180; continuous 30, or as a treaty sets it (90 for EAEU nationals, \
+                              Georgia, Moldova, Mongolia and Ukraine; 14 for Hong Kong)"
                     .into(),
                 window_days: 180,
                 max_days_in_window: 90,
                 continuous: Some(ContinuousLimits {
                     default_days: 30,
-                    by_nationality: ["ARM", "BLR", "KGZ", "RUS"]
-                        .into_iter()
-                        .map(|code| (code.to_string(), 90))
-                        .collect(),
+                    by_nationality: kz_2023_continuous(),
                 }),
                 effective_from: Some(crate::day::days_from_civil(2023, 1, 27)),
                 grandfather: GrandfatherPolicy::StaysEnteredBefore,
@@ -162,9 +246,19 @@ impl RuleSet {
             limits
                 .by_nationality
                 .get(nationality)
-                .copied()
-                .unwrap_or(limits.default_days)
+                .map_or(limits.default_days, |limit| limit.days)
         })
+    }
+
+    /// The legal basis of a nationality's continuous limit, when an exception with a
+    /// basis sets it (`None`: the default, or no continuous limit).
+    pub fn continuous_basis(&self, nationality: &str) -> Option<&str> {
+        self.continuous
+            .as_ref()?
+            .by_nationality
+            .get(nationality)?
+            .basis
+            .as_deref()
     }
 
     /// Whether an entry basis (already normalized, see [`normalize_basis`]) is exempt.
@@ -190,14 +284,42 @@ impl RuleSet {
             grandfather: self.grandfather,
             counted_bases: self.counted_bases.clone(),
             entry_ban_years: self.entry_ban_years,
-            continuous: self.continuous.as_ref().map(|limits| ContinuousFile {
-                default: limits.default_days,
-                by_nationality: limits.by_nationality.clone(),
-            }),
+            continuous: None,
         };
         let mut body = toml::to_string_pretty(&file).expect("a rule set always serializes");
         if !body.ends_with('\n') {
             body.push('\n');
+        }
+        // Written by hand: one line a nationality, an inline table where the limit has a
+        // basis (toml would write each as a section of its own).
+        if let Some(limits) = &self.continuous {
+            body.push_str(&format!(
+                "\n[continuous]\ndefault = {}\n",
+                limits.default_days
+            ));
+            if !limits.by_nationality.is_empty() {
+                body.push_str("\n[continuous.by_nationality]\n");
+            }
+            for (code, limit) in &limits.by_nationality {
+                let text = |value: &str| toml::Value::String(value.to_string()).to_string();
+                let mut parts = vec![format!("days = {}", limit.days)];
+                parts.extend(
+                    limit
+                        .basis
+                        .as_deref()
+                        .map(|b| format!("basis = {}", text(b))),
+                );
+                parts.extend(
+                    limit
+                        .source
+                        .as_deref()
+                        .map(|s| format!("source = {}", text(s))),
+                );
+                match parts.len() {
+                    1 => body.push_str(&format!("{code} = {}\n", limit.days)),
+                    _ => body.push_str(&format!("{code} = {{ {} }}\n", parts.join(", "))),
+                }
+            }
         }
         format!(
             "# stayaudit rule set; pass this file back with --rules FILE.toml.\n\
@@ -236,15 +358,16 @@ impl RuleSet {
                     bail!("continuous.default must be at least 1 day: 0 would make every stay a violation");
                 }
                 let mut by_nationality = BTreeMap::new();
-                for (code, days) in limits.by_nationality {
-                    if days == 0 {
+                for (code, limit) in limits.by_nationality {
+                    let limit = limit.into_limit();
+                    if limit.days == 0 {
                         bail!("continuous.by_nationality.{code} must be at least 1 day");
                     }
                     let upper = code.trim().to_ascii_uppercase();
                     if upper.len() != 3 || !upper.bytes().all(|b| b.is_ascii_alphabetic()) {
                         bail!("continuous.by_nationality: '{code}' is not an ISO alpha-3 code");
                     }
-                    by_nationality.insert(upper, days);
+                    by_nationality.insert(upper, limit);
                 }
                 Some(ContinuousLimits {
                     default_days: limits.default,
@@ -323,7 +446,43 @@ struct RuleFile {
 struct ContinuousFile {
     default: u32,
     #[serde(default)]
-    by_nationality: BTreeMap<String, u32>,
+    by_nationality: BTreeMap<String, NationalLimitFile>,
+}
+
+/// A nationality's limit as a rule file gives it: `UKR = 90`, or with its legal basis,
+/// `UKR = { days = 90, basis = "...", source = "..." }`.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum NationalLimitFile {
+    Days(u32),
+    Sourced {
+        days: u32,
+        #[serde(default)]
+        basis: Option<String>,
+        #[serde(default)]
+        source: Option<String>,
+    },
+}
+
+impl NationalLimitFile {
+    fn into_limit(self) -> NationalLimit {
+        match self {
+            NationalLimitFile::Days(days) => NationalLimit {
+                days,
+                basis: None,
+                source: None,
+            },
+            NationalLimitFile::Sourced {
+                days,
+                basis,
+                source,
+            } => NationalLimit {
+                days,
+                basis,
+                source,
+            },
+        }
+    }
 }
 
 fn default_grandfather() -> GrandfatherPolicy {
@@ -346,14 +505,46 @@ mod tests {
     #[test]
     fn continuous_limits_by_nationality() {
         let kz = RuleSet::builtin("kz-2023").unwrap();
-        assert_eq!(kz.continuous_limit("KGZ"), Some(90));
-        assert_eq!(kz.continuous_limit("USA"), Some(30));
+        for code in ["ARM", "BLR", "KGZ", "RUS", "GEO", "MDA", "MNG", "UKR"] {
+            assert_eq!(kz.continuous_limit(code), Some(90), "{code}");
+            assert!(kz.continuous_basis(code).is_some(), "{code} has no basis");
+        }
+        assert_eq!(kz.continuous_limit("HKG"), Some(14));
+        // The 30-day partners and an HKSAR passport read as CHN keep the default.
+        for code in ["USA", "TUR", "AZE", "UZB", "CHN"] {
+            assert_eq!(kz.continuous_limit(code), Some(30), "{code}");
+            assert_eq!(kz.continuous_basis(code), None, "{code}");
+        }
+        assert!(kz
+            .continuous_basis("UKR")
+            .unwrap()
+            .contains("Kazakhstan-Ukraine agreement"));
         assert_eq!(
             RuleSet::builtin("schengen")
                 .unwrap()
                 .continuous_limit("RUS"),
             None
         );
+    }
+
+    #[test]
+    fn a_limit_is_a_number_or_a_table_with_its_basis() {
+        let text = "name = 'x'\nwindow_days = 180\nmax_days_in_window = 90\n\
+                    counted_bases = ['visa_free']\n[continuous]\ndefault = 30\n\
+                    [continuous.by_nationality]\nukr = 90\n\
+                    GEO = { days = 60, basis = 'a treaty' }\n";
+        let rules = RuleSet::from_toml(text).unwrap();
+        assert_eq!(rules.continuous_limit("UKR"), Some(90));
+        assert_eq!(rules.continuous_basis("UKR"), None);
+        assert_eq!(rules.continuous_limit("GEO"), Some(60));
+        assert_eq!(rules.continuous_basis("GEO"), Some("a treaty"));
+        let printed = rules.to_toml();
+        assert!(printed.contains("UKR = 90\n"), "{printed}");
+        assert!(
+            printed.contains("GEO = { days = 60, basis = \"a treaty\" }"),
+            "{printed}"
+        );
+        assert_eq!(RuleSet::from_toml(&printed).unwrap(), rules);
     }
 
     #[test]

@@ -599,3 +599,39 @@ fn a_lost_entry_takes_the_basis_of_its_exit() {
     assert_eq!(answer["stays"][0]["basis"], "residence_permit (entry lost)");
     assert_eq!(answer["stays"][0]["status"], "exempt");
 }
+
+/// A Ukrainian's 60 days are within the treaty's 90 (docs/RULES.md example 14); `check`
+/// names the basis beside the limit, and `rules` prints it.
+#[test]
+fn treaty_limits_are_named_with_their_basis() {
+    let work = Workdir::new();
+    let mut csv = stays_csv("U1", "UKR", "", &[("2023-03-01", Some("2023-04-29"))]);
+    csv.push_str(&stays_csv("T1", "TUR", "", &[("2023-03-01", Some("2023-03-31"))])[60..]);
+    work.write("in.csv", csv);
+    let answer = check_json(&work, &["--person", "U1"]);
+    assert_eq!(answer["continuous_limit"], 90);
+    assert_eq!(answer["violations"], serde_json::json!([]));
+    let basis = answer["continuous_limit_basis"].as_str().unwrap();
+    assert!(basis.starts_with("Kazakhstan-Ukraine agreement on mutual trips of citizens of 19 May 2000"), "{basis}");
+    let text = work.run(&["check", "in.csv", "--person", "U1", "-q"]);
+    assert!(
+        text.expect_code(0)
+            .stdout()
+            .contains(&format!("continuous limit for UKR: 90 days ({basis})")),
+        "{}",
+        text.stdout()
+    );
+    // Turkey's 30 days are the default: no basis of their own, and 31 days break them.
+    let turk = check_json(&work, &["--person", "T1"]);
+    assert_eq!(turk["continuous_limit"], 30);
+    assert_eq!(turk["continuous_limit_basis"], Value::Null);
+    assert_eq!(violation_spans(&turk), [("continuous", "2023-03-31", "2023-03-31")]);
+    let rules = work.run(&["rules", "kz-2023"]).expect_code(0).stdout();
+    for code in ["GEO", "MDA", "MNG", "UKR"] {
+        assert!(
+            rules.lines().any(|l| l.starts_with(&format!("{code} = {{ days = 90, basis = "))),
+            "{code}: {rules}"
+        );
+    }
+    assert!(rules.contains("HKG = { days = 14, basis = "), "{rules}");
+}

@@ -42,8 +42,10 @@ ROOT = os.path.dirname(HERE)
 DEFAULT_RUST = os.path.join(ROOT, "target", "release", "stayaudit")
 DEFAULT_REFERENCE = os.path.join(HERE, "reference_audit.py")
 
-EAEU = ["RUS", "KGZ", "ARM", "BLR"]
-OTHERS = ["USA", "DEU", "CHN", "TUR", "KOR", "IND", "UZB", "GBR"]
+# Nationalities with a 90-day continuous limit (EAEU and treaty partners), and others:
+# 30 days, or 14 for HKG (docs/RULES.md).
+EAEU = ["RUS", "KGZ", "ARM", "BLR", "UKR", "GEO"]
+OTHERS = ["USA", "DEU", "CHN", "TUR", "KOR", "IND", "UZB", "GBR", "HKG"]
 EFFECTIVE = dt.date(2023, 1, 27)  # kz-2023 effective_from: start dates cluster around it
 FIRST_DAY = dt.date(2022, 6, 1)
 LAST_DAY = dt.date(2024, 6, 30)

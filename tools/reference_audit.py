@@ -24,7 +24,18 @@ import sys
 
 # --------------------------------------------------------------------------- rules
 
-EAEU = {"ARM", "BLR", "KGZ", "RUS"}
+# docs/RULES.md, "Continuous limits by nationality": 90 days for EAEU nationals and
+# where a treaty says so, 14 for Hong Kong passports recorded as HKG, 30 for the rest.
+NINETY_DAYS = {"ARM", "BLR", "KGZ", "RUS", "GEO", "MDA", "MNG", "UKR"}
+FOURTEEN_DAYS = {"HKG"}
+
+
+def kz_continuous(nat):
+    if nat in NINETY_DAYS:
+        return 90
+    if nat in FOURTEEN_DAYS:
+        return 14
+    return 30
 
 RULE_SETS = {
     "kz-2023": {
@@ -32,8 +43,7 @@ RULE_SETS = {
         "limit": 90,
         "effective_from": dt.date(2023, 1, 27),
         "default_grandfather": "stays-entered-before",
-        # continuous limit by nationality: 90 for EAEU, 30 otherwise
-        "continuous": lambda nat: 90 if nat in EAEU else 30,
+        "continuous": kz_continuous,
     },
     "schengen": {
         "window": 180,

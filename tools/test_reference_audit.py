@@ -64,7 +64,8 @@ def worked_examples():
 
 EXAMPLES = worked_examples()
 assert [c[0].rsplit(" ", 1)[1] for c in EXAMPLES] == [
-    "1", "2", "3", "4", "5a", "5b", "6", "6b", "7", "8", "9", "10", "11", "12", "13", "13b"
+    "1", "2", "3", "4", "5a", "5b", "6", "6b", "7", "8", "9", "10", "11", "12", "13", "13b",
+    "14", "15", "16",
 ], "the worked examples of docs/RULES.md"
 
 CASES = EXAMPLES + [

@@ -97,6 +97,9 @@ pub struct Answer {
     must_leave_by: Option<String>,
     must_leave_rule: Option<&'static str>,
     continuous_limit: Option<u32>,
+    /// The treaty or law that sets a nationality's own continuous limit (`null`: the
+    /// rule set's default applies).
+    continuous_limit_basis: Option<String>,
     violations: Vec<ViolationOut>,
     anomalies: Vec<&'static str>,
     /// The person's rows that were rejected (file, line, field, reason).
@@ -189,6 +192,9 @@ impl Answer {
             must_leave_by: finding.must_leave_by.map(format_day),
             must_leave_rule: finding.must_leave_rule.map(BreakRule::name),
             continuous_limit,
+            continuous_limit_basis: rules
+                .continuous_basis(&person.nationality.to_string())
+                .map(str::to_string),
             violations,
             anomalies: finding.anomalies.names(),
             rejected_rows: rejected
@@ -341,8 +347,12 @@ impl Answer {
             self.window_start, self.on, self.days_used, self.limit, self.days_left
         ));
         if let Some(limit) = self.continuous_limit {
+            let basis = match &self.continuous_limit_basis {
+                Some(basis) => format!(" ({basis})"),
+                None => String::new(),
+            };
             line(format!(
-                "continuous limit for {}: {limit} days",
+                "continuous limit for {}: {limit} days{basis}",
                 self.nationality
             ));
         }
