@@ -65,8 +65,8 @@ impl NationalLimit {
 /// The treaty limits of `kz-2023` (docs/RULES.md, "Continuous limits by nationality",
 /// lists them with their sources and the day they were last checked).
 fn kz_2023_continuous() -> BTreeMap<String, NationalLimit> {
-    const EAEU: &str = "Government Resolution No. 1146 of 31 December 2022 (rules of entry \
-                        and stay of immigrants): nationals of the Eurasian Economic Union";
+    const EAEU: &str = "Government Resolution No. 1146 of 31 December 2022: nationals of \
+                        the Eurasian Economic Union";
     const EAEU_SOURCE: &str = "https://adilet.zan.kz/rus/docs/P1200000148";
     const MSC: &str =
         "https://www.neweurope.eu/article/kazakhstan-expands-list-of-visa-free-countries/";
