@@ -11,8 +11,6 @@ use std::fmt;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use crate::ingest::Rejected;
-
 /// Where every crossing row went: `rows_read = used + rejected + duplicates + after_as_of`.
 /// Blank rows (blank lines, filler rows of delimiters only) hold no data and are counted
 /// apart, outside `rows_read`.
@@ -30,6 +28,33 @@ impl RowAccounting {
     pub fn closes(&self) -> bool {
         self.rows_read == self.rows_used + self.rows_rejected + self.duplicates + self.after_as_of
     }
+}
+
+/// One input row that could not be used, and why.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Rejected {
+    pub file: String,
+    pub line: u64,
+    /// The column at fault (`record` when the row as a whole is malformed).
+    pub field: String,
+    pub reason: String,
+    /// The row as read (lossy UTF-8, shortened), so the analyst can find it.
+    pub record: String,
+    /// The row's person, when their id could be read (the row was rejected for another
+    /// field): that person carries the `rejected_row` anomaly. Not in the rejects file,
+    /// whose `record` shows the row.
+    #[serde(skip)]
+    pub person_id: Option<String>,
+}
+
+/// Where the rows of one side file went: `rows_read = rows_used + rows_rejected`; blank
+/// lines and filler rows are counted apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FactRows {
+    pub rows_read: u64,
+    pub rows_used: u64,
+    pub rows_rejected: u64,
+    pub blank_rows: u64,
 }
 
 /// What kind of file a file of the run is.

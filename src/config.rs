@@ -139,7 +139,7 @@ impl RulesSource {
                         RuleSet::builtin_names().join(", ")
                     );
                 }
-                let text = path.read_text().map_err(|error| {
+                let text = crate::ingest::source::read_text(path).map_err(|error| {
                     anyhow::anyhow!(
                         "cannot read rule file {}: {}",
                         path.path,

@@ -240,8 +240,10 @@ pub struct Scratch {
 mod tests {
     use super::*;
     use crate::ingest::columns::ColumnMap;
+    use crate::ingest::crossings_csv::read_csv_crossings;
+    use crate::ingest::csv_file::CsvFile;
     use crate::ingest::dialect::TextEncoding;
-    use crate::ingest::{read_csv_crossings, CsvFile, IngestOptions, ReadLayout, Source};
+    use crate::ingest::{IngestOptions, ReadLayout, Source};
 
     const ROWS: &str = "person_id,nationality,direction,crossed_at
 B,RUS,entry,2023-03-01

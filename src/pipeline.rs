@@ -12,17 +12,18 @@ use std::time::Instant;
 use anyhow::Result;
 use rayon::prelude::*;
 
-use crate::accounting::{FileRows, RejectLimit, RowAccounting};
+use crate::accounting::{RejectLimit, Rejected, RowAccounting};
 use crate::day::Day;
-use crate::engine::{evaluate, EngineContext, Finding};
+use crate::engine::{evaluate, EngineContext};
+use crate::facts::Facts;
 use crate::frame::{group, Grouped, Scratch};
-use crate::ingest::dialect::{undecodable, EncodingFrom, FileDialect};
-use crate::ingest::facts::{read_facts, FactRows, Facts, PersonFacts};
-use crate::ingest::{read_inputs, IngestOptions, Rejected};
+use crate::ingest::side_files::read_side_files;
+use crate::ingest::{read_inputs, IngestOptions};
 use crate::input::InputPath;
 use crate::nationality::Nationality;
+use crate::outcome::{Outcome, PersonResult, Persons, StageSeconds};
 use crate::rules::{GrandfatherPolicy, RuleSet};
-use crate::stays::{build_history, Gaps, Stay, StayContext};
+use crate::stays::{build_history, Gaps, StayContext};
 
 /// What the pipeline reads and how it judges it.
 pub struct PipelineConfig {
@@ -45,118 +46,10 @@ pub struct PipelineConfig {
     pub max_rejected: RejectLimit,
 }
 
-/// One evaluated person.
-pub struct PersonResult {
-    pub person_id: String,
-    pub nationality: Nationality,
-    pub finding: Finding,
-    /// The person's stays, kept only when `PipelineConfig::keep_stays` asks for them.
-    pub stays: Vec<Stay>,
-}
-
-/// Seconds spent per stage, so a regression points at its stage.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
-pub struct StageSeconds {
-    pub read: f64,
-    pub group: f64,
-    pub evaluate: f64,
-}
-
-pub struct Outcome {
-    /// Every person with at least one used row.
-    pub persons: Persons,
-    /// Rejected rows: crossings first, then permits, then expulsions, each in file order.
-    pub rejected: Vec<Rejected>,
-    /// Crossing rows.
-    pub accounting: RowAccounting,
-    /// Each file's rows: crossings in order, then permits, then expulsions.
-    pub files: Vec<FileRows>,
-    pub permit_rows: Option<FactRows>,
-    pub expulsion_rows: Option<FactRows>,
-    /// `None` when no row was valid.
-    pub as_of: Option<Day>,
-    pub stays: u64,
-    pub seconds: StageSeconds,
-    /// Checkpoint and basis names by code (for stays kept with `keep_stays`).
-    pub checkpoints: Vec<String>,
-    pub bases: Vec<String>,
-    /// Earliest and latest local day of any valid crossing row (`None`: no valid row).
-    pub first_day: Option<Day>,
-    pub last_day: Option<Day>,
-    /// Permits and expulsions by person.
-    pub facts: Facts,
-    /// How each CSV file was read: crossings in order, then permits, then expulsions.
-    pub dialects: Vec<FileDialect>,
-}
-
-impl Outcome {
-    /// Stderr lines on how the run read its files: [`Outcome::dialect_notes`], and a
-    /// warning when the audit date asked for (`as_of_asked`) is after the export's last
-    /// day (nothing after it is known: no crossing since is assumed).
-    pub fn notes(&self, as_of_asked: Option<Day>) -> Vec<String> {
-        let mut notes = self.dialect_notes();
-        if let (Some(asked), Some(last)) = (as_of_asked, self.last_day) {
-            if asked > last {
-                notes.push(format!(
-                    "stayaudit: warning: --as-of {} is after the export's last day: the export \
-                     ends on {}; no crossing since is assumed",
-                    crate::day::format_day(asked),
-                    crate::day::format_day(last)
-                ));
-            }
-        }
-        notes
-    }
-
-    /// Stderr lines on how the files were read: one per file whose dialect was detected
-    /// rather than said, and one per file read as UTF-8 by default that had rows
-    /// rejected as not UTF-8 (the usual sign of a file in another encoding).
-    pub fn dialect_notes(&self) -> Vec<String> {
-        let mut notes: Vec<String> = self.dialects.iter().filter_map(FileDialect::note).collect();
-        let not_utf8 = undecodable(encoding_rs::UTF_8);
-        for dialect in &self.dialects {
-            if dialect.encoding_from != EncodingFrom::Default {
-                continue;
-            }
-            let rows = self
-                .rejected
-                .iter()
-                .filter(|row| row.file == dialect.file && row.reason == not_utf8)
-                .count();
-            if rows > 0 {
-                notes.push(format!(
-                    "stayaudit: {}: {rows} row(s) rejected as not valid UTF-8; if the file is \
-                     in another encoding, name it with --encoding (e.g. windows-1251)",
-                    dialect.file
-                ));
-            }
-        }
-        notes
-    }
-}
-
-impl Outcome {
-    /// Fails when a file lost more rows to rejection than `limit` allows, or no crossing
-    /// row was used (see [`RejectLimit::check`]).
-    pub fn check_rejected(&self, limit: &RejectLimit) -> Result<()> {
-        limit.check(&self.files, &self.accounting, &self.rejected)
-    }
-
-    /// The facts known about one person (none when the side files say nothing of them).
-    pub fn facts_of(&self, person_id: &str) -> &PersonFacts {
-        self.facts.for_person(person_id).unwrap_or(&NO_FACTS)
-    }
-}
-
-static NO_FACTS: PersonFacts = PersonFacts {
-    permits: Vec::new(),
-    expulsions: Vec::new(),
-};
-
 pub fn run(options: &PipelineConfig) -> Result<Outcome> {
     let clock = Instant::now();
     let ingested = read_inputs(&options.inputs, &options.ingest)?;
-    let mut facts = read_facts(
+    let mut side = read_side_files(
         options.permits.as_ref(),
         options.expulsions.as_ref(),
         &options.ingest,
@@ -168,11 +61,11 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
         ..RowAccounting::default()
     };
     let mut rejected = ingested.rejected;
-    rejected.append(&mut facts.rejected);
+    rejected.append(&mut side.rejected);
     let mut dialects = ingested.dialects;
-    dialects.append(&mut facts.dialects);
+    dialects.append(&mut side.dialects);
     let mut files = ingested.files;
-    files.append(&mut facts.files);
+    files.append(&mut side.files);
     let rejected_rows = rejected_rows_by_person(&rejected);
     let mut seconds = StageSeconds {
         read: clock.elapsed().as_secs_f64(),
@@ -189,7 +82,7 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
             let (persons, after_as_of) = evaluate_all(
                 &grouped,
                 options,
-                &facts,
+                &side.facts,
                 &rejected_rows,
                 as_of,
                 first_input_day,
@@ -212,15 +105,15 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
         rejected,
         accounting,
         files,
-        permit_rows: facts.permits,
-        expulsion_rows: facts.expulsions,
+        permit_rows: side.permits,
+        expulsion_rows: side.expulsions,
         as_of,
         stays,
         checkpoints: crossings.checkpoints,
         bases: crossings.bases,
         first_day: ingested.first_day,
         last_day: ingested.last_day,
-        facts,
+        facts: side.facts,
         dialects,
         seconds,
     })
@@ -264,7 +157,7 @@ fn evaluate_all(
                             rejected_rows.get(person_id).copied().unwrap_or(0);
                     }
                     let limit = continuous_limits[history.nationality.index()];
-                    let person_facts = facts.for_person(person_id).unwrap_or(&NO_FACTS);
+                    let person_facts = facts.of(person_id);
                     let finding = evaluate(&history, person_facts, limit, &engine_context);
                     persons.push(PersonResult {
                         person_id: person_id.to_string(),
@@ -283,7 +176,7 @@ fn evaluate_all(
     let mut persons = Persons::default();
     let mut after_as_of = 0;
     for (partition_persons, counts) in evaluated {
-        persons.lists.push(partition_persons);
+        persons.push(partition_persons);
         after_as_of += counts.after_as_of;
     }
     Ok((persons, after_as_of))
@@ -296,57 +189,4 @@ fn rejected_rows_by_person(rejected: &[Rejected]) -> HashMap<&str, u32> {
         *by_person.entry(id).or_insert(0) += 1;
     }
     by_person
-}
-
-/// Every evaluated person, as the partitions left them: in no particular order, but the
-/// same order for the same input. [`Persons::by_id`] gives the report's order.
-#[derive(Default)]
-pub struct Persons {
-    lists: Vec<Vec<PersonResult>>,
-}
-
-impl Persons {
-    pub fn len(&self) -> usize {
-        self.lists.iter().map(Vec::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lists.iter().all(Vec::is_empty)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &PersonResult> {
-        self.lists.iter().flatten()
-    }
-
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut PersonResult> {
-        self.lists.iter_mut().flatten()
-    }
-
-    /// The persons `keep` selects, by person_id (byte order). Sorted on the ids' first 16
-    /// bytes, whole ids only where those tie.
-    pub fn by_id(&self, keep: impl Fn(&PersonResult) -> bool + Sync) -> Vec<&PersonResult> {
-        let mut selected: Vec<(u128, &PersonResult)> = self
-            .lists
-            .par_iter()
-            .flat_map_iter(|list| {
-                list.iter()
-                    .filter(|person| keep(person))
-                    .map(|person| (id_prefix(&person.person_id), person))
-            })
-            .collect();
-        selected.par_sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| a.1.person_id.cmp(&b.1.person_id))
-        });
-        selected.into_iter().map(|(_, person)| person).collect()
-    }
-}
-
-/// The first 16 bytes of an id as a number that sorts as the bytes do (shorter ids are
-/// padded with zeros, so equal prefixes still need the whole ids compared).
-fn id_prefix(id: &str) -> u128 {
-    let mut bytes = [0u8; 16];
-    let len = id.len().min(16);
-    bytes[..len].copy_from_slice(&id.as_bytes()[..len]);
-    u128::from_be_bytes(bytes)
 }

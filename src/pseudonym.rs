@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::input::InputPath;
-use crate::pipeline::Outcome;
+use crate::outcome::Outcome;
 
 /// Shortest key accepted: 16 bytes (128 bits) of secret.
 const MIN_KEY_BYTES: usize = 16;
@@ -22,7 +22,7 @@ impl Pseudonymizer {
     /// The key is the file's content, less one trailing newline.
     pub fn from_key_file(file: &InputPath) -> Result<Pseudonymizer> {
         let path = &file.path;
-        let mut key = file.read_all().map_err(|error| {
+        let mut key = crate::ingest::source::read_all(file).map_err(|error| {
             anyhow::anyhow!(
                 "--pseudonymize-key-file: cannot read {path}: {}",
                 error.root_cause()

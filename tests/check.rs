@@ -612,7 +612,11 @@ fn treaty_limits_are_named_with_their_basis() {
     assert_eq!(answer["continuous_limit"], 90);
     assert_eq!(answer["violations"], serde_json::json!([]));
     let basis = answer["continuous_limit_basis"].as_str().unwrap();
-    assert!(basis.starts_with("Kazakhstan-Ukraine agreement on mutual trips of citizens of 19 May 2000"), "{basis}");
+    assert!(
+        basis
+            .starts_with("Kazakhstan-Ukraine agreement on mutual trips of citizens of 19 May 2000"),
+        "{basis}"
+    );
     let text = work.run(&["check", "in.csv", "--person", "U1", "-q"]);
     assert!(
         text.expect_code(0)
@@ -625,11 +629,16 @@ fn treaty_limits_are_named_with_their_basis() {
     let turk = check_json(&work, &["--person", "T1"]);
     assert_eq!(turk["continuous_limit"], 30);
     assert_eq!(turk["continuous_limit_basis"], Value::Null);
-    assert_eq!(violation_spans(&turk), [("continuous", "2023-03-31", "2023-03-31")]);
+    assert_eq!(
+        violation_spans(&turk),
+        [("continuous", "2023-03-31", "2023-03-31")]
+    );
     let rules = work.run(&["rules", "kz-2023"]).expect_code(0).stdout();
     for code in ["GEO", "MDA", "MNG", "UKR"] {
         assert!(
-            rules.lines().any(|l| l.starts_with(&format!("{code} = {{ days = 90, basis = "))),
+            rules
+                .lines()
+                .any(|l| l.starts_with(&format!("{code} = {{ days = 90, basis = "))),
             "{code}: {rules}"
         );
     }

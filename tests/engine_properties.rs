@@ -6,7 +6,7 @@
 
 use proptest::prelude::*;
 use stayaudit::day::{days_from_civil, Day};
-use stayaudit::ingest::facts::PersonFacts;
+use stayaudit::facts::PersonFacts;
 use stayaudit::rules::GrandfatherPolicy;
 use stayaudit::stays::{Crossing, Gaps};
 

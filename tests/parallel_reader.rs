@@ -39,7 +39,7 @@ fn parallel_read(input: &[u8], layout: ReadLayout) -> Result<ReadOut, String> {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), input).unwrap();
     // SAFETY: the test's own temporary file, not changed while mapped.
-    let map = stayaudit::ingest::mapped::GuardedMap::map(file.as_file()).unwrap();
+    let map = stayaudit::ingest::source::mapped::GuardedMap::map(file.as_file()).unwrap();
     assert_eq!(
         read(Source::Mapped(map, indicatif::ProgressBar::hidden())),
         streamed,

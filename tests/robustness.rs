@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use workdir::{parse_report, Workdir, REPORT_HEADER};
+use workdir::{parse_report, Workdir};
 
 const HEADER: &str = "person_id,nationality,direction,crossed_at,checkpoint,basis";
 

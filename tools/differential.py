@@ -42,10 +42,24 @@ ROOT = os.path.dirname(HERE)
 DEFAULT_RUST = os.path.join(ROOT, "target", "release", "stayaudit")
 DEFAULT_REFERENCE = os.path.join(HERE, "reference_audit.py")
 
-# Nationalities with a 90-day continuous limit (EAEU and treaty partners), and others:
-# 30 days, or 14 for HKG (docs/RULES.md).
-EAEU = ["RUS", "KGZ", "ARM", "BLR", "UKR", "GEO"]
-OTHERS = ["USA", "DEU", "CHN", "TUR", "KOR", "IND", "UZB", "GBR", "HKG"]
+# Nationalities with a 90-day continuous limit (EAEU and treaty partners: docs/RULES.md
+# "Continuous limits by nationality"), and others: 30 days, or 14 for HKG (CHN, which a
+# Hong Kong passport's MRZ shows, keeps 30).
+EAEU = ["RUS", "KGZ", "ARM", "BLR", "UKR", "GEO", "MDA", "MNG", "UKR", "GEO"]
+OTHERS = ["USA", "DEU", "CHN", "TUR", "KOR", "IND", "UZB", "GBR", "HKG", "HKG", "CHN"]
+
+# Direction words (README "stayaudit audit"): the border system's Russian and Kazakh ones,
+# `кiру` with a Latin i, `шыгу` as Windows-1251 writes `шығу`; any case.
+ENTRY_WORDS = {"english": ["entry"] * 6 + ["in", "Entry", "IN"],
+               "russian": ["въезд"], "kazakh": ["кіру", "кіру", "кiру"]}
+EXIT_WORDS = {"english": ["exit"] * 6 + ["out", "EXIT", "Out"],
+              "russian": ["выезд"], "kazakh": ["шығу", "шығу", "шыгу"]}
+# words that look like one but are not (a soft sign for the hard one, Latin e, a typo)
+NEAR_MISS_DIRECTIONS = ["вьезд", "въeзд", "выезд.", "кіpу", "шиғу", "кіру1", "ентри", "exit now",
+                        "въезд выезд"]
+# --direction-word options a round may give (README), and the words they add
+EXTRA_WORDS = [("прибытие", "entry"), ("убытие", "exit"), ("келу", "entry"),
+               ("ARRIVAL", "entry"), ("departure", "exit")]
 EFFECTIVE = dt.date(2023, 1, 27)  # kz-2023 effective_from: start dates cluster around it
 FIRST_DAY = dt.date(2022, 6, 1)
 LAST_DAY = dt.date(2024, 6, 30)
@@ -70,21 +84,27 @@ def fmt_offset(minutes, style):
     return f"{sign}{hh:02d}:{mm:02d}"
 
 
-def render(rng, wall, form):
+def render(rng, wall, form, short_hour=False):
     """Writes the Kazakhstan wall-clock datetime `wall` (+05:00) in one of the CLI forms.
 
     Naive forms keep the wall clock (they are read in the audit's tz, whatever it is);
-    forms with an offset keep the instant."""
+    forms with an offset keep the instant. short_hour: an hour below 10 with one digit
+    (`9:05`, as Excel writes it); minutes and seconds keep two."""
+    def hour(t):
+        return str(t.hour) if short_hour else f"{t.hour:02d}"
+
     if form == "date":
         return wall.strftime("%Y-%m-%d")
     if form == "dotted_date":
         return wall.strftime("%d.%m.%Y")
     if form == "naive":
-        return wall.strftime("%Y-%m-%d %H:%M:%S")
+        return wall.strftime("%Y-%m-%d ") + hour(wall) + wall.strftime(":%M:%S")
     if form == "naive_t":
-        return wall.strftime("%Y-%m-%dT%H:%M")
+        return wall.strftime("%Y-%m-%dT") + hour(wall) + wall.strftime(":%M")
     if form == "dotted":
-        return wall.strftime("%d.%m.%Y %H:%M")
+        return wall.strftime("%d.%m.%Y ") + hour(wall) + wall.strftime(":%M")
+    if form == "dotted_s":
+        return wall.strftime("%d.%m.%Y ") + hour(wall) + wall.strftime(":%M:%S")
     # ISO with an offset: same instant, other zone
     minutes = rng.choice(OFFSETS)
     local = wall - KZ + dt.timedelta(minutes=minutes)
@@ -92,7 +112,22 @@ def render(rng, wall, form):
     frac = ""
     if rng.random() < 0.05:
         frac = "." + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 9)))
-    return local.strftime("%Y-%m-%dT%H:%M:%S") + frac + fmt_offset(minutes, style)
+    seconds = local.strftime(":%M:%S") if not short_hour or rng.random() < 0.7 else local.strftime(":%M")
+    if not seconds.count(":") == 2:
+        frac = ""  # a fraction only after the seconds
+    return local.strftime("%Y-%m-%dT") + hour(local) + seconds + frac + fmt_offset(minutes, style)
+
+
+def vary_case(rng, word):
+    """A word as typed: lower, upper, title or mixed case (compared after case folding)."""
+    r = rng.random()
+    if r < 0.4:
+        return word
+    if r < 0.65:
+        return word.upper()
+    if r < 0.85:
+        return word[:1].upper() + word[1:]
+    return "".join(c.upper() if rng.random() < 0.5 else c for c in word)
 
 
 def render_same_instant_other_way(rng, wall, original):
@@ -123,7 +158,7 @@ def pick_time(rng, kind):
 def pick_length(rng):
     r = rng.random()
     if r < 0.3:
-        return rng.choice([1, 2, 29, 30, 31, 32, 60, 88, 89, 90, 91, 92])
+        return rng.choice([1, 2, 13, 14, 15, 16, 29, 30, 31, 32, 60, 88, 89, 90, 91, 92])
     if r < 0.55:
         return rng.randint(1, 15)
     return rng.randint(1, 120)
@@ -189,8 +224,9 @@ def person_ids(rng, n):
     return pool[:n]
 
 
-def gen_person(rng, pid, file_style, on):
-    """The rows of one person: list of dicts (wall, direction, nat, basis, ts, ...)."""
+def gen_person(rng, pid, file_style, on, ctx):
+    """The rows of one person: list of dicts (wall, direction, nat, basis, ts, ...).
+    ctx: the file's habits (its direction words, one-digit hours, extra words)."""
     nat_pool = EAEU if rng.random() < 0.5 else OTHERS
     nat = rng.choice(nat_pool)
     n_records = rng.randint(1, 25)
@@ -253,13 +289,20 @@ def gen_person(rng, pid, file_style, on):
             form = rng.choice(["naive", "naive", "iso", "iso", "dotted", "naive_t"])
         else:
             form = rng.choice(["date", "naive", "iso", "iso", "dotted", "dotted_date",
-                               "naive_t"])
-        r["ts"] = render(rng, r["wall"], form)
+                               "naive_t", "dotted_s"])
+        short = ctx["short_hours"] > 0 and rng.random() < ctx["short_hours"]
+        r["ts"] = render(rng, r["wall"], form, short)
         r["form"] = form
         r["pid"] = pid
         r["cp"] = rng.choice(["ALA-AIRPORT", "NQZ-AIRPORT", "KORDAY", "KHORGOS", ""])
-        r["dirtext"] = {"entry": rng.choice(["entry"] * 6 + ["in", "Entry", "IN"]),
-                        "exit": rng.choice(["exit"] * 6 + ["out", "EXIT", "Out"])}[r["dir"]]
+        words = ENTRY_WORDS if r["dir"] == "entry" else EXIT_WORDS
+        language = ctx["words"] if ctx["words"] != "mixed" else rng.choice(list(words))
+        r["dirtext"] = rng.choice(words[language])
+        if language != "english":
+            r["dirtext"] = vary_case(rng, r["dirtext"])
+        extra_words = [w for w, meaning in ctx["extra_words"] if meaning == r["dir"]]
+        if extra_words and rng.random() < 0.3:
+            r["dirtext"] = vary_case(rng, rng.choice(extra_words))
     # duplicates
     extra = []
     for r in rows:
@@ -279,6 +322,9 @@ def gen_person(rng, pid, file_style, on):
                 d["cp"] = "DUP-CP"
             if rng.random() < 0.1 and variant:
                 d["nat"] = rng.choice(EAEU + OTHERS)
+            if rng.random() < 0.2 and variant:  # the same crossing in other words
+                words = ENTRY_WORDS if d["dir"] == "entry" else EXIT_WORDS
+                d["dirtext"] = vary_case(rng, rng.choice(rng.choice(list(words.values()))))
             extra.append(d)
     rows.extend(extra)
     return rows

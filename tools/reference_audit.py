@@ -8,11 +8,17 @@ exists so the fast engine can be checked against something a reviewer can verify
 
     python3 tools/reference_audit.py INPUT.csv [INPUT2.csv ...] [--as-of YYYY-MM-DD]
         [--gaps min|max] [--grandfather stays-entered-before|days-before]
-        [--tz +05:00] [--rules kz-2023|schengen] -o OUT.csv
+        [--tz +05:00] [--rules kz-2023|schengen] [--max-rejected 1%|COUNT] [--strict]
+        [--direction-word WORD=entry|exit]... [-d ,|;|tab|'|'] -o OUT.csv
 
 Writes one report row for EVERY person with at least one used row (like
 `stayaudit audit --all-persons`), sorted by person_id, with the README's report columns.
-Row accounting goes to stderr. Standard library only (Python 3.11).
+Row accounting goes to stderr (its last line). Like the binary (README "No silent
+all-clear"), it fails with exit 2 and writes no report when no crossing row was used
+(stderr: `no crossing row was used`) or when a file has more rejected rows than
+--max-rejected allows (stderr: `more than --max-rejected`). Reads UTF-8 only (invalid
+bytes reject the row when in a field the audit reads), the delimiter detected from the
+header line. Standard library only (Python 3.11).
 """
 
 import argparse
@@ -21,6 +27,7 @@ import datetime as dt
 import io
 import re
 import sys
+from fractions import Fraction
 
 # --------------------------------------------------------------------------- rules
 
@@ -63,23 +70,43 @@ REPORT_COLUMNS = [
 REQUIRED = ["person_id", "nationality", "direction", "crossed_at"]
 OPTIONAL = ["checkpoint", "basis"]
 
-DIRECTIONS = {"entry": "entry", "in": "entry", "exit": "exit", "out": "exit"}
+# docs/RULES.md "Records, days and stays" and the README's input section: the English
+# words, the border system's Russian and Kazakh ones (`кiру` with a Latin i as typed,
+# `шыгу` as Windows-1251 writes `шығу`), any case; looked up after Unicode case folding.
+DIRECTIONS = {
+    "entry": "entry", "in": "entry", "exit": "exit", "out": "exit",
+    "въезд": "entry", "выезд": "exit",
+    "кіру": "entry",  # Cyrillic і (U+0456)
+    "кiру": "entry",  # Latin i
+    "шығу": "exit",
+    "шыгу": "exit",
+}
 
 
 class UsageError(Exception):
     """Bad arguments, unreadable input, a missing or doubled required column (exit 2)."""
 
 
+class NothingToAudit(UsageError):
+    """No crossing row was used: an audit of nothing is no all-clear (exit 2)."""
+
+
+class TooManyRejected(UsageError):
+    """A file has more rejected rows than --max-rejected allows (exit 2)."""
+
+
 # --------------------------------------------------------------------- timestamps
 
 # docs/DECISIONS.md 3: T/Z may be lower case, the fraction (after '.' or ',') needs seconds,
 # and a space may stand before the offset.
+# The README's input section: the hour has one digit or two (`01.02.2023 9:05`, as Excel
+# writes it); minutes and seconds keep two (docs/DECISIONS.md "One-digit hours").
 ISO_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"(?:[Tt ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
     r" ?([Zz]|[+-]\d{2}(?::\d{2}|\d{2})?)?)?$", re.ASCII
 )
-DOTTED_RE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{2}):(\d{2})(?::(\d{2}))?)?$",
+DOTTED_RE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$",
                        re.ASCII)
 OFFSET_RE = re.compile(r"^([+-])(\d{2})(?::?(\d{2}))?$", re.ASCII)
 
@@ -157,10 +184,67 @@ def has_invalid_utf8(field):
     return any("\udc80" <= c <= "\udcff" for c in field)
 
 
-def read_inputs(paths, tz_minutes):
-    """Returns (records, rejects, rows_read). rejects = [(source, line, reason)]."""
-    records, rejects = [], []
-    rows_read = 0
+def is_blank(fields):
+    """docs/RULES.md "Records that don't fit": a blank line, or a filler row whose every
+    field is empty (Excel's `;;;;;;`), holds no data."""
+    return all(not f.strip() for f in fields)
+
+
+def readable_id(fields, col):
+    """The person id a rejected row still shows (docs/DECISIONS.md "The analyst's
+    morning", `rejected_row`): the person_id column, where the header puts it, trimmed,
+    non-empty and valid UTF-8; None when there is none."""
+    idx = col["person_id"]
+    if idx >= len(fields):
+        return None
+    pid = fields[idx].strip()
+    if not pid or has_invalid_utf8(pid):
+        return None
+    return pid
+
+
+DELIMITER_CANDIDATES = [";", "\t", "|"]
+
+
+def header_names(line, delimiter):
+    fields = next(csv.reader([line], delimiter=delimiter), [])
+    return [h.strip().lstrip("\ufeff").strip().lower() for h in fields]
+
+
+def detect_delimiter(path, text, forced):
+    """docs/DECISIONS.md "Delimiters and encodings": --delimiter wins; a .tsv/.tab name
+    means tab; else the header line decides: comma when split at ',' it holds any
+    required name, else the one of ';', tab and '|' that does (two: an error); none keeps
+    comma."""
+    if forced is not None:
+        return forced
+    name = path.lower()
+    for ext in (".gz", ".zst", ".zstd"):
+        if name.endswith(ext):
+            name = name[: -len(ext)]
+    if name.endswith((".tsv", ".tab")):
+        return "\t"
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if any(n in REQUIRED for n in header_names(first, ",")):
+        return ","
+    hits = [d for d in DELIMITER_CANDIDATES if any(n in REQUIRED for n in header_names(first, d))]
+    if len(hits) > 1:
+        raise UsageError(f"{path}: the header could be split at {' or '.join(map(repr, hits))};"
+                         " choose with --delimiter")
+    return hits[0] if hits else ","
+
+
+class FileStats:
+    __slots__ = ("path", "rows_read", "rejected", "blank_rows")
+
+    def __init__(self, path):
+        self.path, self.rows_read, self.rejected, self.blank_rows = path, 0, 0, 0
+
+
+def read_inputs(paths, tz_minutes, directions, delimiter=None):
+    """Returns (records, rejects, stats). rejects = [(source, line, reason, readable id or
+    None)]; stats = one FileStats per input (rows read, rejected, blank rows)."""
+    records, rejects, stats = [], [], []
     seq = 0
     for path in paths:
         try:
@@ -168,8 +252,14 @@ def read_inputs(paths, tz_minutes):
         except OSError as e:
             raise UsageError(f"cannot read {path}: {e}")
         text = data.decode("utf-8", "surrogateescape")
-        reader = csv.reader(io.StringIO(text, newline=""))
+        if text.startswith("\ufeff"):
+            text = text[1:]  # a UTF-8 byte-order mark is no part of the header
+        delim = detect_delimiter(path, text, delimiter)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        file_stats = FileStats(path)
+        stats.append(file_stats)
         header = None
+        trailing = None  # empty fields beyond the header's that the first data row has
         for fields in reader:
             if header is None:
                 header = fields
@@ -184,13 +274,21 @@ def read_inputs(paths, tz_minutes):
                     elif want in REQUIRED:
                         raise UsageError(f"{path}: missing required column '{want}'")
                 continue
-            if not fields:
-                continue  # blank line: not a record
-            rows_read += 1
+            if is_blank(fields):
+                # blank line or filler row: not a row read (docs/RULES.md)
+                file_stats.blank_rows += 1
+                continue
+            if trailing is None:
+                # the first data row decides how many trailing empty fields every row
+                # may have (docs/DECISIONS.md "A trailing delimiter ...")
+                extra = fields[len(header):]
+                trailing = len(extra) if extra and is_blank(extra) else 0
+            file_stats.rows_read += 1
             line = reader.line_num
-            reason = check_and_build(fields, header, col, tz_minutes)
+            reason = check_and_build(fields, header, col, tz_minutes, directions, trailing)
             if isinstance(reason, str):
-                rejects.append((path, line, reason))
+                file_stats.rejected += 1
+                rejects.append((path, line, reason, readable_id(fields, col)))
                 continue
             rec = reason
             rec.seq, rec.source, rec.line = seq, path, line
@@ -198,11 +296,14 @@ def read_inputs(paths, tz_minutes):
             records.append(rec)
         if header is None:
             raise UsageError(f"{path}: empty input, no header row")
-    return records, rejects, rows_read
+    return records, rejects, stats
 
 
-def check_and_build(fields, header, col, tz_minutes):
+def check_and_build(fields, header, col, tz_minutes, directions, trailing=0):
     """A Record, or a rejection reason (str)."""
+    if (trailing and len(fields) == len(header) + trailing
+            and is_blank(fields[len(header):])):
+        fields = fields[:len(header)]  # the file's trailing delimiter(s)
     if len(fields) != len(header):
         return f"record: expected {len(header)} fields, found {len(fields)}"
     for name in REQUIRED + OPTIONAL:
@@ -216,7 +317,7 @@ def check_and_build(fields, header, col, tz_minutes):
         return f"nationality: not three ASCII letters '{nat}'"
     nat = nat.upper()
     raw_dir = fields[col["direction"]].strip()
-    direction = DIRECTIONS.get(raw_dir.lower())
+    direction = directions.get(raw_dir.casefold())
     if direction is None:
         return f"direction: unknown value '{raw_dir}'"
     try:
@@ -448,7 +549,58 @@ def parse_args(argv):
     p.add_argument("--tz", default="+05:00")
     p.add_argument("--rules", choices=sorted(RULE_SETS), default="kz-2023")
     p.add_argument("-o", "--out", default="-")
+    p.add_argument("--max-rejected", default="1%",
+                   help="PERCENT%% of a file's rows, or a COUNT (default 1%%)")
+    p.add_argument("--strict", action="store_true", help="= --max-rejected 0")
+    p.add_argument("--direction-word", action="append", default=[],
+                   metavar="WORD=entry|exit")
+    p.add_argument("-d", "--delimiter")
     return p.parse_args(argv)
+
+
+def parse_max_rejected(text):
+    """README "No silent all-clear": `N%` a share of each file's rows (0% to 100%), a
+    number a count. Returns a function (rows_read, rejected) -> True when over it."""
+    text = text.strip()
+    if text.endswith("%"):
+        try:
+            share = Fraction(text[:-1])
+        except (ValueError, ZeroDivisionError):
+            raise UsageError(f"--max-rejected {text}: expected PERCENT% or COUNT")
+        if not 0 <= share <= 100:
+            raise UsageError(f"--max-rejected {text}: a percentage is 0% to 100%")
+        return lambda rows, rejected: rejected * 100 > share * rows
+    if not text.isascii() or not text.isdigit():
+        raise UsageError(f"--max-rejected {text}: expected PERCENT% or COUNT")
+    count = int(text)
+    return lambda rows, rejected: rejected > count
+
+
+def parse_direction_words(pairs):
+    """The built-in words plus `--direction-word WORD=entry|exit`; a word that already
+    means the other direction is refused (README)."""
+    words = dict(DIRECTIONS)
+    for pair in pairs:
+        word, sep, meaning = pair.rpartition("=")
+        word = word.strip().casefold()
+        meaning = meaning.strip().lower()
+        if not sep or not word or meaning not in ("entry", "exit"):
+            raise UsageError(f"--direction-word {pair}: expected WORD=entry or WORD=exit")
+        if words.get(word, meaning) != meaning:
+            raise UsageError(f"--direction-word {pair}: '{word}' already means "
+                             f"{words[word]}")
+        words[word] = meaning
+    return words
+
+
+def parse_delimiter(text):
+    if text is None:
+        return None
+    if text in ("\\t", "tab", "\t"):
+        return "\t"
+    if text in (",", ";", "|"):
+        return text
+    raise UsageError(f"--delimiter {text!r}: expected , ; | or a tab")
 
 
 def run(argv):
@@ -465,7 +617,13 @@ def run(argv):
         except ValueError:
             raise UsageError(f"--as-of: invalid date '{args.as_of}'")
 
-    records, rejects, rows_read = read_inputs(args.inputs, tz)
+    over_limit = parse_max_rejected("0" if args.strict else args.max_rejected)
+    directions = parse_direction_words(args.direction_word)
+    delimiter = parse_delimiter(args.delimiter)
+
+    records, rejects, stats = read_inputs(args.inputs, tz, directions, delimiter)
+    rows_read = sum(f.rows_read for f in stats)
+    blank_rows = sum(f.blank_rows for f in stats)
     if as_of is None and records:
         as_of = max(r.day for r in records)
     earliest_day = min((r.day for r in records), default=None)
@@ -494,9 +652,30 @@ def run(argv):
             used_by_person[person].append(r)
     rows_used = sum(len(v) for v in used_by_person.values())
 
+    for source, line, reason, _pid in rejects:
+        print(f"rejected {source}:{line}: {reason}", file=sys.stderr)
+    assert rows_read == rows_used + len(rejects) + duplicates + after_as_of
+    # README "No silent all-clear": a run that used no crossing row fails whatever the
+    # limit (checked first: it is the failure that holds under any --max-rejected), and
+    # so does a file with more rejected rows than --max-rejected allows; no report.
+    if rows_used == 0:
+        raise NothingToAudit(
+            f"no crossing row was used ({rows_read} read: {len(rejects)} rejected, "
+            f"{after_as_of} after as_of, {duplicates} duplicates)")
+    for f in stats:
+        if over_limit(f.rows_read, f.rejected):
+            raise TooManyRejected(
+                f"{f.path}: {f.rejected} of {f.rows_read} rows rejected, more than "
+                f"--max-rejected {'0' if args.strict else args.max_rejected} allows")
+
+    # docs/RULES.md "rejected_row": a rejected row in which the person's id can be read
+    rejected_ids = {pid for _s, _l, _r, pid in rejects if pid is not None}
+
     rows = []
     for person in sorted(used_by_person):
         anoms = {"duplicate"} if person in dup_persons else set()
+        if person in rejected_ids:
+            anoms.add("rejected_row")
         rows.append(evaluate(person, used_by_person[person], anoms, rules, args.gaps,
                              grandfather, as_of, earliest_day))
 
@@ -508,14 +687,11 @@ def run(argv):
     if out is not sys.stdout:
         out.close()
 
-    for source, line, reason in rejects:
-        print(f"rejected {source}:{line}: {reason}", file=sys.stderr)
-    assert rows_read == rows_used + len(rejects) + duplicates + after_as_of
     flagged = {v: sum(1 for r in rows if v in r["violations"].split(";"))
                for v in ("cumulative", "continuous", "entry_over_limit")}
     print(f"as_of={day_str(as_of) if as_of is not None else ''} rows_read={rows_read} "
           f"rejected={len(rejects)} after_as_of={after_as_of} duplicates={duplicates} "
-          f"used={rows_used} persons={len(rows)} "
+          f"used={rows_used} blank_rows={blank_rows} persons={len(rows)} "
           f"flagged={sum(1 for r in rows if r['violations'])} "
           f"cumulative={flagged['cumulative']} continuous={flagged['continuous']} "
           f"entry_over_limit={flagged['entry_over_limit']} "

@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use stayaudit::day::days_from_civil;
-use stayaudit::ingest::facts::PersonFacts;
+use stayaudit::facts::PersonFacts;
 use stayaudit::rules::GrandfatherPolicy;
 use stayaudit::stays::{Crossing, Gaps};
 

@@ -8,11 +8,11 @@ use std::io::Write;
 
 use anyhow::{bail, Result};
 
+use crate::accounting::Rejected;
 use crate::config::CheckConfig;
 use crate::day::format_day;
 use crate::engine::{earliest_entry, plan_entry, stay_accounts, EngineContext};
 use crate::exit::Status;
-use crate::ingest::Rejected;
 use crate::output::write_output;
 use crate::pipeline;
 use crate::report::check::{Answer, Planning, Subject};

@@ -6,8 +6,9 @@ use anyhow::Result;
 
 use crate::config::DiffConfig;
 use crate::exit::Status;
+use crate::ingest::reports::read_report;
 use crate::output::write_output;
-use crate::report::diff::{changes_table, compare, read_report, Change, Listed};
+use crate::report::diff::{changes_table, compare, Change, Listed};
 
 pub fn run(config: DiffConfig) -> Result<Status> {
     let before = read_report(&config.old, &config.dialect)?;

@@ -20,7 +20,7 @@ pub use planning::{earliest_entry, plan_entry, EntryPlan, EARLIEST_SEARCH_DAYS};
 pub use violation::{BreakRule, Violation, ViolationKind};
 
 use crate::day::Day;
-use crate::ingest::facts::PersonFacts;
+use crate::facts::PersonFacts;
 use crate::nationality::Nationality;
 use crate::rules::{GrandfatherPolicy, RuleSet};
 use crate::stays::{Anomalies, History, Stay};

@@ -6,7 +6,7 @@ use super::days::DaySet;
 use super::violation::BreakRule;
 use super::EngineContext;
 use crate::day::Day;
-use crate::ingest::facts::PersonFacts;
+use crate::facts::PersonFacts;
 use crate::stays::Stay;
 
 /// One person's counted days and limits, ready for questions about single days.

@@ -5,7 +5,7 @@ use super::person::Person;
 use super::violation::BreakRule;
 use super::EngineContext;
 use crate::day::Day;
-use crate::ingest::facts::PersonFacts;
+use crate::facts::PersonFacts;
 use crate::stays::{History, Stay};
 
 /// RULES.md "For a person in the country on as_of" (details in docs/DECISIONS.md): the

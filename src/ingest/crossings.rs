@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::row::CrossingRow;
 use super::timestamp::OffsetSeconds;
-use super::Rejected;
+use crate::accounting::Rejected;
 use crate::day::Day;
 use crate::nationality::Nationality;
 

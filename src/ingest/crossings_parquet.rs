@@ -15,18 +15,20 @@ use polars::prelude::{
 
 use super::columns::HeaderLayout;
 use super::crossings::PieceOutcome;
-use super::{CrossingSink, IngestOptions};
+use super::crossings_csv::CrossingSink;
+use super::options::IngestOptions;
+use super::source::{open_file, read_watched};
 use crate::day::format_day;
 use crate::input::InputPath;
 
 /// Reads a Parquet export as one piece of rows, checked like CSV rows.
 pub fn read_parquet(input: &InputPath, options: &IngestOptions) -> Result<PieceOutcome> {
-    input.read_watched(|| read_parquet_file(input, options))
+    read_watched(input, || read_parquet_file(input, options))
 }
 
 fn read_parquet_file(input: &InputPath, options: &IngestOptions) -> Result<PieceOutcome> {
     let label = input.label();
-    let mut reader = ParquetReader::new(input.file()?);
+    let mut reader = ParquetReader::new(open_file(input)?);
     // polars (built without its time-zone support) drops a timestamp column's zone; the
     // file's Arrow schema still has it, and a zoned timestamp is a UTC instant.
     let schema = reader

@@ -21,9 +21,7 @@ use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use crate::input::fill;
-
-use super::mapped::GuardedMap;
+use super::source::{fill, mapped::GuardedMap, Source};
 
 use super::record::{count_line_breaks, skip_terminators, Fields, RecordScanner, Scan};
 
@@ -94,15 +92,6 @@ pub struct ParsedFile<P> {
 pub struct ParsedPiece<P> {
     pub piece: P,
     pub first_line: u64,
-}
-
-/// Where the bytes of an input come from.
-pub enum Source {
-    /// Read on a reader thread, a chunk at a time (standard input, decompression).
-    Stream(Box<dyn Read + Send>),
-    /// A whole file mapped into memory: one batch, no copy. `progress` counts its bytes
-    /// as they are parsed.
-    Mapped(GuardedMap, ProgressBar),
 }
 
 /// Reads a CSV input: `delimiter` sees its first line (without the byte-order mark and

@@ -1,48 +1,30 @@
-//! Facts from outside the crossing export: residence permits (`--permits`) and expulsion
-//! decisions (`--expulsions`). Read with the same care as crossings: a bad row is one
-//! rejected row with file, line, field and reason, and every row is accounted for.
+//! The side files: residence permits (`--permits`) and expulsion decisions
+//! (`--expulsions`), read with the same care as crossings: a bad row is one rejected row
+//! with file, line, field and reason, and every row is accounted for.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use encoding_rs::Encoding;
 use indicatif::ProgressBar;
-use serde::Serialize;
 
 use super::columns::{locate_columns, Wanted};
+use super::csv_file::{header_names, CsvFile};
 use super::dialect::{undecodable, FileDialect};
+use super::options::IngestOptions;
 use super::parallel::{PieceSink, ReadLayout};
 use super::record::Fields;
 use super::row::{fits_width, is_blank, record_text, RawRecord};
 use super::timestamp::{parse_timestamp, OffsetSeconds};
-use super::{header_names, CsvFile, IngestOptions, Rejected};
-use crate::accounting::{FileKind, FileRows};
+use crate::accounting::{FactRows, FileKind, FileRows, Rejected};
 use crate::day::Day;
+use crate::facts::Facts;
 use crate::input::InputPath;
 
-/// Facts about a person from outside the crossing export.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PersonFacts {
-    /// Days covered by a valid temporary residence permit, as `[from, to]` intervals.
-    pub permits: Vec<(Day, Day)>,
-    /// Days of expulsion decisions.
-    pub expulsions: Vec<Day>,
-}
-
-/// Where the rows of one side file went: `rows_read = rows_used + rows_rejected`; blank
-/// lines and filler rows are counted apart.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct FactRows {
-    pub rows_read: u64,
-    pub rows_used: u64,
-    pub rows_rejected: u64,
-    pub blank_rows: u64,
-}
-
+/// What the side files gave: the facts by person, and where each file's rows went.
 #[derive(Default)]
-pub struct Facts {
-    pub by_person: HashMap<String, PersonFacts>,
+pub struct SideFiles {
+    pub facts: Facts,
     pub permits: Option<FactRows>,
     pub expulsions: Option<FactRows>,
     pub rejected: Vec<Rejected>,
@@ -52,42 +34,37 @@ pub struct Facts {
     pub files: Vec<FileRows>,
 }
 
-impl Facts {
-    pub fn for_person(&self, person_id: &str) -> Option<&PersonFacts> {
-        self.by_person.get(person_id)
-    }
-}
-
+/// Which side file a file is.
 #[derive(Clone, Copy)]
-enum Kind {
+enum SideFile {
     Permits,
     Expulsions,
 }
 
-impl Kind {
+impl SideFile {
     fn file_kind(self) -> FileKind {
         match self {
-            Kind::Permits => FileKind::Permits,
-            Kind::Expulsions => FileKind::Expulsions,
+            SideFile::Permits => FileKind::Permits,
+            SideFile::Expulsions => FileKind::Expulsions,
         }
     }
 
     fn flag(self) -> &'static str {
         match self {
-            Kind::Permits => "--permits",
-            Kind::Expulsions => "--expulsions",
+            SideFile::Permits => "--permits",
+            SideFile::Expulsions => "--expulsions",
         }
     }
 
     fn columns(self) -> Vec<Wanted<'static>> {
         match self {
-            Kind::Permits => vec![
+            SideFile::Permits => vec![
                 Wanted::named("person_id", true),
                 Wanted::named("valid_from", true),
                 Wanted::named("valid_to", true),
                 Wanted::named("kind", false),
             ],
-            Kind::Expulsions => vec![
+            SideFile::Expulsions => vec![
                 Wanted::named("person_id", true),
                 Wanted::named("decided_on", true),
             ],
@@ -97,19 +74,19 @@ impl Kind {
 
 /// Reads the side files given (a path, `-`, or a compressed file, as for crossings);
 /// `only` keeps the rows of one person (the others are still checked and counted).
-pub fn read_facts(
+pub fn read_side_files(
     permits: Option<&InputPath>,
     expulsions: Option<&InputPath>,
     options: &IngestOptions,
-) -> Result<Facts> {
-    let mut facts = Facts::default();
+) -> Result<SideFiles> {
+    let mut facts = SideFiles::default();
     if let Some(input) = permits {
-        facts.permits = Some(read_file(input, Kind::Permits, options, &mut facts)?);
+        facts.permits = Some(read_file(input, SideFile::Permits, options, &mut facts)?);
     }
     if let Some(input) = expulsions {
-        facts.expulsions = Some(read_file(input, Kind::Expulsions, options, &mut facts)?);
+        facts.expulsions = Some(read_file(input, SideFile::Expulsions, options, &mut facts)?);
     }
-    for person in facts.by_person.values_mut() {
+    for person in facts.facts.by_person.values_mut() {
         person.permits.sort_unstable();
         person.expulsions.sort_unstable();
     }
@@ -118,9 +95,9 @@ pub fn read_facts(
 
 fn read_file(
     input: &InputPath,
-    kind: Kind,
+    kind: SideFile,
     options: &IngestOptions,
-    facts: &mut Facts,
+    facts: &mut SideFiles,
 ) -> Result<FactRows> {
     let label = input.label();
     let (tz, only) = (options.tz, options.only_person.as_deref());
@@ -179,7 +156,7 @@ fn read_file(
                 rejected
             }));
         for (person_id, fact) in piece.kept {
-            let person = facts.by_person.entry(person_id).or_default();
+            let person = facts.facts.by_person.entry(person_id).or_default();
             match fact {
                 Fact::Permit(from, to) => person.permits.push((from, to)),
                 Fact::Expulsion(day) => person.expulsions.push(day),
@@ -205,7 +182,7 @@ struct FactPiece {
 
 struct FactSink<'a> {
     label: &'a str,
-    kind: Kind,
+    kind: SideFile,
     tz: OffsetSeconds,
     width: usize,
     /// Empty fields the file's rows end with beyond the header's.
@@ -281,7 +258,7 @@ fn parse_row<'a>(
     (width, trailing): (usize, usize),
     columns: &[Option<usize>],
     wanted: &[Wanted<'static>],
-    kind: Kind,
+    kind: SideFile,
     tz: OffsetSeconds,
     encoding: &'static Encoding,
 ) -> Result<(&'a str, Fact), (&'static str, String)> {
@@ -310,7 +287,7 @@ fn parse_row<'a>(
         return Err(("person_id", "empty".into()));
     }
     let fact = match kind {
-        Kind::Permits => {
+        SideFile::Permits => {
             let (from, to) = (day(1)?, day(2)?);
             if to < from {
                 return Err(("valid_to", "before valid_from".into()));
@@ -318,7 +295,7 @@ fn parse_row<'a>(
             text(3)?;
             Fact::Permit(from, to)
         }
-        Kind::Expulsions => Fact::Expulsion(day(1)?),
+        SideFile::Expulsions => Fact::Expulsion(day(1)?),
     };
     Ok((person_id, fact))
 }

@@ -4,10 +4,10 @@
 
 use serde::Serialize;
 
+use crate::accounting::Rejected;
 use crate::day::{format_day, Day};
 use crate::engine::{BreakRule, EntryPlan, Finding, StayAccount, Violation, EARLIEST_SEARCH_DAYS};
-use crate::ingest::Rejected;
-use crate::pipeline::PersonResult;
+use crate::outcome::PersonResult;
 use crate::rules::RuleSet;
 
 /// What the answer is about: one evaluated person (with their stays) on one day.

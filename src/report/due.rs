@@ -5,7 +5,7 @@
 use super::anomalies_text;
 use super::table::{Cell, Kind, Table};
 use crate::day::Day;
-use crate::pipeline::{PersonResult, Persons};
+use crate::outcome::{PersonResult, Persons};
 
 /// The persons due to leave on `as_of ..= as_of + within`, by that day, then person_id.
 pub fn due_list(persons: &Persons, as_of: Day, within: u32) -> Table {

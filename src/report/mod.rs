@@ -14,11 +14,11 @@ use std::sync::OnceLock;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::accounting::Rejected;
 use crate::day::DayText;
 use crate::engine::{Finding, ViolationKind};
-use crate::ingest::Rejected;
 use crate::nationality::Nationality;
-use crate::pipeline::{PersonResult, Persons};
+use crate::outcome::{PersonResult, Persons};
 use crate::stays::{Anomalies, AnomalyKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Result;
 use polars::prelude::{Column, DataFrame, DataType, ParquetWriter};
 
-use crate::pipeline::PersonResult;
+use crate::outcome::PersonResult;
 
 pub fn write_parquet(persons: &[&PersonResult], out: &mut dyn Write) -> Result<()> {
     let text = |name: &str, values: Vec<String>| Column::new(name.into(), values);

@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::accounting::FactRows;
 use crate::accounting::{FileRows, RejectLimit, RowAccounting};
 use crate::day::format_day;
 use crate::engine::ViolationKind;
 use crate::ingest::dialect::FileDialect;
-use crate::ingest::facts::FactRows;
-use crate::pipeline::{Outcome, PipelineConfig, StageSeconds};
+use crate::outcome::{Outcome, StageSeconds};
+use crate::pipeline::PipelineConfig;
 use crate::rules::RuleFileOrigin;
 use crate::stays::AnomalyKind;
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::day::{format_day, Day};
 use crate::engine::Violation;
-use crate::pipeline::{PersonResult, Persons};
+use crate::outcome::{PersonResult, Persons};
 
 /// One visa run, a row of `visa_runs.csv`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use stayaudit::day::Day;
 use stayaudit::engine::{add_years, evaluate, plan_entry, EngineContext, Finding};
-use stayaudit::ingest::facts::PersonFacts;
+use stayaudit::facts::PersonFacts;
 use stayaudit::nationality::Nationality;
 use stayaudit::rules::{GrandfatherPolicy, RuleSet};
 use stayaudit::stays::{build_history, Crossing, Gaps, StayContext};

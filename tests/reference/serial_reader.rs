@@ -11,12 +11,13 @@ use std::io::{self, Read};
 use std::rc::Rc;
 
 use anyhow::{bail, Context, Result};
+use stayaudit::accounting::Rejected;
 use stayaudit::ingest::columns::{required_names, ColumnMap, Field, HeaderLayout};
 use stayaudit::ingest::crossings::{partition_of, person_hash, Crossings, PARTITIONS};
 use stayaudit::ingest::dialect::choose_delimiter;
 use stayaudit::ingest::record::count_line_breaks;
 use stayaudit::ingest::row::{check_row, record_text, Directions};
-use stayaudit::ingest::{Ingested, Rejected};
+use stayaudit::ingest::Ingested;
 
 /// One valid row, as both readers can state it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,22 @@
+//! How crossings and side files are read: the audit's zone, the column names, the words
+//! of the direction column, the dialect, and whose rows to keep.
+
+use super::columns::ColumnMap;
+use super::dialect::DialectOptions;
+use super::row::Directions;
+use super::timestamp::OffsetSeconds;
+
+#[derive(Default)]
+pub struct IngestOptions {
+    /// The audit's time zone: local days are computed in it.
+    pub tz: OffsetSeconds,
+    pub columns: ColumnMap,
+    /// Keep only this person's rows (`check`); every row is still validated and counted.
+    pub only_person: Option<String>,
+    /// A progress bar on stderr (shown only when stderr is a terminal).
+    pub show_progress: bool,
+    /// `--delimiter` and `--encoding`, for every CSV file read (crossings and facts).
+    pub dialect: DialectOptions,
+    /// The words of the `direction` column (`--direction-word`).
+    pub directions: Directions,
+}
