@@ -1,11 +1,37 @@
 //! The command line as the user typed it (clap), barely checked: `config` turns it into
 //! one validated configuration per subcommand before any data is read.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::report::ReportFormat;
-use crate::rules::GrandfatherPolicy;
-use crate::stays::Gaps;
+/// `--format`: how a table is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    /// JSON lines: one object per person.
+    Jsonl,
+    /// Same as `jsonl`.
+    Json,
+    /// Typed columns; to a file (`-o report.parquet`) or a pipe, never a terminal.
+    Parquet,
+}
+
+/// `--gaps`: how lost entries and exits are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GapsArg {
+    /// The least presence the records allow.
+    Min,
+    /// The most presence the records allow.
+    Max,
+}
+
+/// `--grandfather`: how stays begun before the effective date are treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GrandfatherArg {
+    /// A stay entered before the effective date is outside the cumulative rule.
+    StaysEnteredBefore,
+    /// Every present day on or after the effective date counts, whatever the entry day.
+    DaysBefore,
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -66,7 +92,7 @@ pub struct AuditArgs {
 
     /// Report format, overriding the extension.
     #[arg(long, value_enum)]
-    pub format: Option<ReportFormat>,
+    pub format: Option<FormatArg>,
 
     /// One row for every person, not only the flagged.
     #[arg(long)]
@@ -123,7 +149,7 @@ pub struct DiffArgs {
 
     /// Output format, overriding the extension.
     #[arg(long, value_enum)]
-    pub format: Option<ReportFormat>,
+    pub format: Option<FormatArg>,
 
     /// Also list the persons whose standing did not change, and the ongoing ones.
     #[arg(long)]
@@ -173,12 +199,12 @@ pub struct RuleArgs {
     pub rule_set: String,
 
     /// How missing entries and exits are read.
-    #[arg(long, value_enum, default_value_t = Gaps::Min)]
-    pub gaps: Gaps,
+    #[arg(long, value_enum, default_value_t = GapsArg::Min)]
+    pub gaps: GapsArg,
 
     /// Treatment of stays begun before the effective date [default: from the rule set].
     #[arg(long, value_enum)]
-    pub grandfather: Option<GrandfatherPolicy>,
+    pub grandfather: Option<GrandfatherArg>,
 
     /// The border's local time, as a UTC offset.
     #[arg(

@@ -6,10 +6,9 @@
 use anyhow::{bail, Context, Result};
 
 use crate::accounting::RejectLimit;
-use crate::clash::FilePlan;
 use crate::cli::{
-    AuditArgs, CheckArgs, Cli, Command, DialectArgs, DiffArgs, GenerateArgs, PatternsArgs,
-    RuleArgs, RulesArgs,
+    AuditArgs, CheckArgs, Cli, Command, DialectArgs, DiffArgs, FormatArg, GapsArg, GenerateArgs,
+    GrandfatherArg, PatternsArgs, RuleArgs, RulesArgs,
 };
 use crate::day::{parse_day, Day};
 use crate::ingest::columns::ColumnMap;
@@ -18,9 +17,10 @@ use crate::ingest::row::Directions;
 use crate::ingest::timestamp::{parse_offset, OffsetSeconds};
 use crate::ingest::IngestOptions;
 use crate::input::InputPath;
+use crate::output::clash::FilePlan;
+use crate::output::export::Format;
 use crate::pipeline::PipelineConfig;
 use crate::report::diff::Listed;
-use crate::report::ReportFormat;
 use crate::rules::{GrandfatherPolicy, RuleSet};
 use crate::stays::Gaps;
 
@@ -214,8 +214,8 @@ impl RunConfig {
         Ok(RunConfig {
             inputs: inputs.iter().map(InputPath::new).collect(),
             rules: RulesSource::new(&args.rule_set),
-            grandfather: args.grandfather,
-            gaps: args.gaps,
+            grandfather: args.grandfather.map(GrandfatherPolicy::from),
+            gaps: Gaps::from(args.gaps),
             tz,
             tz_text: args.tz.trim().to_string(),
             columns: ColumnMap::from_args(&args.columns)?,
@@ -301,7 +301,7 @@ pub struct AuditConfig {
     pub threads: Option<usize>,
     /// The report's file (`None`: standard output).
     pub out: Option<String>,
-    pub format: ReportFormat,
+    pub format: Format,
     /// A row for every person, not only the flagged.
     pub all_persons: bool,
     /// The rejected rows' file.
@@ -325,7 +325,7 @@ pub struct DueList {
     /// Persons whose must-leave day is as_of .. as_of + `within`.
     pub within: u32,
     pub out: String,
-    pub format: ReportFormat,
+    pub format: Format,
 }
 
 impl AuditConfig {
@@ -334,7 +334,7 @@ impl AuditConfig {
             run: RunConfig::new(&args.run.inputs, &args.run.rules)?,
             as_of: optional_day(args.run.as_of.as_deref(), "--as-of")?,
             threads: threads(args.run.threads)?,
-            format: ReportFormat::choose(args.format, args.out.as_deref())?,
+            format: Format::choose(args.format.map(Format::from), args.out.as_deref())?,
             out: args.out,
             all_persons: args.all_persons,
             rejects: args.rejects,
@@ -345,7 +345,7 @@ impl AuditConfig {
             due: match (args.due_within, args.due) {
                 (Some(within), Some(out)) => Some(DueList {
                     within,
-                    format: ReportFormat::choose(None, Some(&out))?,
+                    format: Format::of_path(Some(&out)),
                     out,
                 }),
                 (Some(within), None) => bail!(
@@ -369,7 +369,7 @@ pub struct DiffConfig {
     pub new: InputPath,
     /// Where the changes go (`None`: standard output).
     pub out: Option<String>,
-    pub format: ReportFormat,
+    pub format: Format,
     /// Which changes are listed beyond new, cleared and changed (`--ongoing`, `--all`).
     pub listed: Listed,
     /// Exit 1 when anyone is new.
@@ -386,7 +386,7 @@ impl DiffConfig {
         Ok(DiffConfig {
             old: InputPath::new(args.old),
             new: InputPath::new(args.new),
-            format: ReportFormat::choose(args.format, args.out.as_deref())?,
+            format: Format::choose(args.format.map(Format::from), args.out.as_deref())?,
             out: args.out,
             listed: Listed {
                 ongoing: args.ongoing,
@@ -520,4 +520,34 @@ pub fn set_up_threads(threads: Option<usize>) -> Result<()> {
         .build_global()
         .context("--threads: cannot start the worker pool")?;
     Ok(())
+}
+
+// What the user typed -> the values the stages take (the CLI's enums are its own).
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Jsonl | FormatArg::Json => Format::Jsonl,
+            FormatArg::Parquet => Format::Parquet,
+        }
+    }
+}
+
+impl From<GapsArg> for Gaps {
+    fn from(gaps: GapsArg) -> Gaps {
+        match gaps {
+            GapsArg::Min => Gaps::Min,
+            GapsArg::Max => Gaps::Max,
+        }
+    }
+}
+
+impl From<GrandfatherArg> for GrandfatherPolicy {
+    fn from(policy: GrandfatherArg) -> GrandfatherPolicy {
+        match policy {
+            GrandfatherArg::StaysEnteredBefore => GrandfatherPolicy::StaysEnteredBefore,
+            GrandfatherArg::DaysBefore => GrandfatherPolicy::DaysBefore,
+        }
+    }
 }

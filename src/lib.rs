@@ -15,7 +15,6 @@
 //! The rules themselves are data: see `rules::RuleSet`.
 
 pub mod accounting;
-pub mod clash;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -37,6 +37,19 @@ impl Nationality {
         Nationality(index as u16)
     }
 
+    /// The code as text, from a table of every code made once (so a report row borrows
+    /// it instead of formatting it).
+    pub fn as_str(self) -> &'static str {
+        static CODES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let codes = CODES.get_or_init(|| {
+            (0..Nationality::COUNT)
+                .flat_map(|index| Nationality::from_index(index).letters())
+                .map(char::from)
+                .collect()
+        });
+        &codes[self.index() * 3..self.index() * 3 + 3]
+    }
+
     pub fn letters(self) -> [u8; 3] {
         let code = self.0;
         [
@@ -73,6 +86,8 @@ mod tests {
             .collect();
         let texts: Vec<String> = codes.iter().map(ToString::to_string).collect();
         assert_eq!(texts, ["AAA", "KGZ", "RUS", "USA", "ZZZ"]);
+        let borrowed: Vec<&str> = codes.iter().map(|code| code.as_str()).collect();
+        assert_eq!(borrowed, texts);
         assert!(codes.windows(2).all(|pair| pair[0] < pair[1]));
         assert_eq!(codes[4].index(), Nationality::COUNT - 1);
         for bad in ["RU", "RUSS", "R1S", "", "ÄBC"] {

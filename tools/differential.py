@@ -6,14 +6,25 @@
 Each round generates a small random crossing export aimed at the corners of docs/RULES.md and
 docs/DECISIONS.md (same-day visa runs, date-only ties, grandfathering around 2023-01-27,
 exempt bases, duplicates written with different offsets, lost entries/exits, nationality
-changes, offsets that move the local day, bad rows, shuffled row order), picks random
-options (as_of, gaps, grandfather, tz, rules), runs both tools with `--all-persons` and
-compares the CSV reports byte for byte.
+changes and the treaty limits (GEO, MDA, MNG, UKR 90 days, HKG 14), offsets that move the
+local day, bad rows, shuffled row order; and the analyst's morning: Russian and Kazakh
+direction words in any case, one-digit hours, `;` files, Excel's trailing delimiter,
+blank lines and filler rows, rows of a person rejected for a field other than the id),
+picks random options (as_of, gaps, grandfather, tz, rules, --direction-word), runs both
+tools with `--all-persons` and compares the CSV reports byte for byte.
+
+The generator's bad rows are deliberate, so both tools get `--max-rejected 100%` (the
+binary's default, 1% of a file's rows, would fail most rounds); one round in ten gives
+another limit instead. A tool that fails is compared by its exit status and, for the
+failures of the README's "No silent all-clear", their kind: `exit 2 (nothing to audit)`
+(no crossing row was used: every row rejected or after --as-of) or `exit 2 (too many
+rejected rows)`. When both tools say there is nothing to audit, the round passes.
 
 On a mismatch the input, both outputs and the options (with the commands to replay it)
 are saved under FAILURES_DIR/<round>/ (default /tmp/differential-failures), a short diff is
 printed, and the input is minimized greedily (rows deleted one at a time while the
-mismatch persists); the minimized input and its outputs are saved next to the original.
+mismatch persists); the minimized input and its outputs (and each tool's stderr) are saved
+next to the original.
 The last line printed is `N passed, M failed`; the exit status is 1 if any round failed.
 
 Every round has its own random generator seeded by (seed, round), so one round can be
@@ -347,6 +358,9 @@ BAD_ROWS = [
     lambda pid: [pid, "RUS", "entry", "2023-13-01", "KORDAY", ""],
     lambda pid: [pid, "RUS", "entry", "29.02.2023 10:00", "KORDAY", ""],
     lambda pid: [pid, "RUS", "entry", "1899-12-31", "KORDAY", ""],
+]
+# rows with a number of fields of their own, whatever the layout (written as they are)
+RAGGED_ROWS = [
     lambda pid: [pid, "RUS", "entry", "2023-03-01", "KORDAY", "", "extra"],
     lambda pid: [pid, "RUS", "entry"],
 ]
@@ -361,6 +375,17 @@ NEAR_MISS_TIMESTAMPS = [
     "2023-03-01T10:00:00+05:0", "2023-03-01T10:00:00.", "2023-03-01  10:00",
     "1.3.2023", "01.03.2023 10:00:00.5", "2023-03-01T10:00:00UTC",
 ]
+# One-digit hours are read (`9:05`); one-digit minutes or seconds, or three-digit hours,
+# are not (docs/DECISIONS.md "One-digit hours"). The first ones are valid: a tool that
+# rejects them is stricter than the contract.
+SHORT_HOUR_TIMESTAMPS = [
+    "01.03.2023 9:05", "2023-03-01 9:05:00", "2023-03-01T9:05+05:00", "2023-03-01 0:00",
+    "01.03.2023 0:59:59", "2023-03-01T9:05:00.5Z",
+]
+NEAR_MISS_SHORT_HOURS = [
+    "01.03.2023 9:5", "2023-03-01 9:05:7", "2023-03-01T9:5Z", "2023-03-01 009:05",
+    "01.03.2023 9:05:7", "2023-03-01 :05", "01.03.2023 24:00", "2023-03-01T9",
+]
 
 # Generator features that can be switched off (--exclude) once a mismatch class is known.
 FEATURES = {
@@ -372,24 +397,90 @@ FEATURES = {
     "duplicate-variants": "duplicates differing from the first row in basis, checkpoint or "
                           "nationality",
     "blank-lines": "blank lines between rows",
+    "direction-words": "Russian and Kazakh direction words (въезд/выезд, кіру/шығу, кiру, "
+                       "шыгу) in any case, and near misses of them",
+    "direction-word-option": "--direction-word options and the words they add",
+    "one-digit-hours": "timestamps with a one-digit hour (9:05), and near misses of them",
+    "trailing-delimiter": "every data row ending with one or two empty fields the header "
+                          "lacks (Excel's trailing ';'), and rows that do not fit it",
+    "filler-rows": "filler rows of delimiters or spaces only, anywhere after the first data "
+                   "row",
+    "filler-first": "a filler row before the first data row, as wide as the data rows or "
+                    "not (docs: it is no data row, so it cannot decide the trailing fields)",
+    "rejected-row": "a row of a person, id readable, rejected for another field (wrong "
+                    "field count included), in place of or beside their real row",
+    "semicolon": "';' (sometimes tab or '|') between fields, detected from the header",
+    "rejected-limit": "another --max-rejected than 100% (the default 1%, a share, a count)",
 }
 
 
-def csv_field(value, quote_all):
-    if quote_all or any(c in value for c in ',"\r\n'):
+def csv_field(value, quote_all, delimiter=","):
+    if quote_all or any(c in value for c in delimiter + '"\r\n'):
         return '"' + value.replace('"', '""') + '"'
     return value
 
 
+def corrupt(rng, values, cols, trailing):
+    """The fields of a real row made unreadable in one field other than person_id (the
+    id stays readable, maybe padded): docs/RULES.md `rejected_row`."""
+    values = dict(values)
+    if rng.random() < 0.2:
+        values["person_id"] = " " + values["person_id"].strip() + rng.choice(["", " "])
+    kind = rng.choice(["direction", "timestamp", "nationality", "short", "long", "trailing"])
+    if kind == "direction":
+        values["direction"] = rng.choice(NEAR_MISS_DIRECTIONS + ["sideways", ""])
+    elif kind == "timestamp":
+        values["crossed_at"] = rng.choice(["2023-02-30", "31.04.2023 9:05", "2023-03-01 9:5",
+                                           values["crossed_at"].strip() + "x", "2023-03-01 24:00"])
+    elif kind == "nationality":
+        values["nationality"] = rng.choice(["RU", "R1S", "RUSS", "РУС"])
+    fields = [values[c] for c in cols]
+    if kind == "short":
+        fields = fields[:rng.randint(1, len(fields) - 1)]  # the id column may be cut off
+    elif kind == "long":
+        fields = fields + ["x"] + [""] * trailing  # an extra field that is not empty
+    elif kind == "trailing":
+        fields = fields + [""] * (trailing + 1)  # one empty field more than the file's
+    return fields, kind in ("short", "long", "trailing")
+
+
+def filler_row(rng, delimiter, width):
+    """A row that holds no data: delimiters only, spaces, or quoted empty fields."""
+    r = rng.random()
+    if r < 0.6:
+        n = width if rng.random() < 0.7 else rng.randint(1, width + 2)
+        return delimiter * (n - 1) if n > 1 else '""'
+    if r < 0.8:
+        return delimiter.join(rng.choice(["", " ", "  "]) for _ in range(rng.randint(1, width)))
+    if r < 0.9:
+        return " " * rng.randint(1, 3)
+    return delimiter.join('""' for _ in range(rng.randint(1, width)))
+
+
 def gen_export(rng, exclude=frozenset()):
-    """Returns (csv_text, earliest_wall_day, latest_wall_day). The text may hold lone
-    surrogates U+DC80..U+DCFF: invalid UTF-8 bytes, written with 'surrogateescape'."""
+    """Returns (csv_text, earliest_wall_day, latest_wall_day, file_options). The text may
+    hold lone surrogates U+DC80..U+DCFF: invalid UTF-8 bytes, written with
+    'surrogateescape'. file_options: options the file needs (--direction-word)."""
     on = {f: f not in exclude for f in FEATURES}
     n_persons = rng.randint(1, 8)
     file_style = rng.choice(["mixed", "mixed", "dates", "times"])
+    # the file's habits: an office writes its own words and its own hours
+    ctx = {"words": "english", "short_hours": 0.0, "extra_words": []}
+    if on["direction-words"] and rng.random() < 0.3:
+        ctx["words"] = rng.choice(["russian", "kazakh", "mixed", "mixed"])
+    if on["one-digit-hours"] and rng.random() < 0.25:
+        ctx["short_hours"] = rng.choice([1.0, 1.0, 0.5])
+    file_options = {}
+    if on["direction-word-option"] and rng.random() < 0.05:
+        ctx["extra_words"] = rng.sample(EXTRA_WORDS, rng.randint(1, 3))
+        file_options["direction_words"] = [f"{vary_case(rng, w)}={m}"
+                                           for w, m in ctx["extra_words"]]
+        if rng.random() < 0.1:  # a word that already means the other direction: refused
+            file_options["direction_words"].append(rng.choice(["in=exit", "ВЫЕЗД=entry",
+                                                               "Кіру=exit"]))
     rows = []
     for pid in person_ids(rng, n_persons):
-        rows.extend(gen_person(rng, pid, file_style, on))
+        rows.extend(gen_person(rng, pid, file_style, on, ctx))
     # order: mostly by crossing time (ties in generation order), sometimes shuffled
     r = rng.random()
     if r < 0.7:
@@ -421,54 +512,96 @@ def gen_export(rng, exclude=frozenset()):
     quote_all = rng.random() < 0.1
     padded = rng.random() < 0.1 and on["padding"]
     eol = "\r\n" if rng.random() < 0.1 else "\n"
-    lines = [",".join(header)]
+    delim = ","
+    if on["semicolon"] and rng.random() < 0.2:
+        delim = rng.choice([";", ";", ";", "\t", "|"])
+    # Excel's trailing delimiter: every data row ends with `trailing` empty fields the
+    # header lacks; the first data row decides (docs/DECISIONS.md)
+    trailing = 0
+    if on["trailing-delimiter"] and rng.random() < 0.15:
+        trailing = rng.choice([1, 1, 1, 2])
+
+    def line_of(fields, extra=0, quote=quote_all):
+        return delim.join(csv_field(f, quote, delim) for f in fields) + delim * extra
+
+    # rows of real persons rejected for a field other than the id (docs/RULES.md
+    # `rejected_row`): in place of the row (a rejected exit leaves them inside) or beside it
+    if rows and on["rejected-row"] and rng.random() < 0.15:
+        for _ in range(rng.randint(1, 2)):
+            i = rng.randrange(len(rows))
+            if rng.random() < 0.5:
+                rows[i] = dict(rows[i], corrupt=True)
+            else:
+                rows.insert(rng.randint(0, len(rows)), dict(rows[i], corrupt=True))
+    lines = [delim.join(header)]
     for x in rows:
         values = {"person_id": x["pid"], "nationality": x["nat"], "direction": x["dirtext"],
                   "crossed_at": x["ts"], "checkpoint": x["cp"], "basis": x["basis"],
-                  "notes": rng.choice(["", "ok", "late, bus", "checked"])}
+                  "notes": rng.choice(["", "ok", "late, bus", "checked", "ночь; автобус"])}
         if padded and rng.random() < 0.5:
             values = {k: rng.choice([" ", "  ", "\t"]) + v + rng.choice(["", " "])
                       for k, v in values.items()}
-        lines.append(",".join(csv_field(values[c], quote_all) for c in cols))
+        extra = trailing if rng.random() < 0.9 or len(lines) == 1 else 0
+        if x.get("corrupt"):
+            fields, ragged = corrupt(rng, values, cols, trailing)
+            lines.append(line_of(fields, 0 if ragged else extra))
+        else:
+            lines.append(line_of([values[c] for c in cols], extra))
     names = ["person_id", "nationality", "direction", "crossed_at", "checkpoint", "basis"]
     if rng.random() < 0.2:
         for _ in range(rng.randint(1, 2)):
             pid = rng.choice(rows)["pid"] if rows else "P1"
             kind = rng.random()
+            notes = ""
             if kind < 0.3 and on["near-miss-timestamps"]:
-                bad = [pid, "RUS", rng.choice(["entry", "exit"]),
-                       rng.choice(NEAR_MISS_TIMESTAMPS), "KORDAY", ""]
-            elif kind < 0.45 and on["invalid-utf8"]:
+                pool = NEAR_MISS_TIMESTAMPS
+                if on["one-digit-hours"] and rng.random() < 0.4:
+                    pool = NEAR_MISS_SHORT_HOURS + SHORT_HOUR_TIMESTAMPS
+                bad = [pid, "RUS", rng.choice(["entry", "exit"]), rng.choice(pool), "KORDAY", ""]
+            elif kind < 0.4 and on["direction-words"]:
+                bad = [pid, "RUS", rng.choice(NEAR_MISS_DIRECTIONS), "2023-03-01", "KORDAY", ""]
+            elif kind < 0.55 and on["invalid-utf8"]:
                 bad = [pid, "RUS", "entry", "2023-03-01 10:00", "KORDAY", ""]
                 target = "notes" if "notes" in cols and rng.random() < 0.5 else rng.choice(cols)
                 if target in names:
                     bad[names.index(target)] += "\udcff"
-                    bad.append(None)  # marker: no notes damage
                 else:
-                    bad.append("n\udce9")  # the notes value
+                    notes = "n\udce9"
+            elif kind < 0.65:
+                bad = None
+                fields = rng.choice(RAGGED_ROWS)(pid)  # a wrong number of fields
+                if len(fields) in (len(cols), len(cols) + trailing):
+                    fields = fields + ["x"]
             else:
                 bad = rng.choice(BAD_ROWS)(pid)
-            if len(bad) in (6, 7):
-                full = dict(zip(names, bad))
-                full["notes"] = bad[6] if len(bad) == 7 and bad[6] is not None else ""
+            if bad is not None:
+                full = dict(zip(names, bad), notes=notes)
                 fields = [full[c] for c in cols]
+                line = line_of(fields, trailing if rng.random() < 0.9 else 0, False)
             else:
-                fields = bad  # a wrong number of fields, whatever the layout
-                if len(fields) == len(cols):
-                    fields = fields + ["x"]
-            lines.insert(rng.randint(1, len(lines)), ",".join(csv_field(f, False)
-                                                                 for f in fields))
-    if rng.random() < 0.05 and on["blank-lines"]:
-        lines.insert(rng.randint(1, len(lines)), "")
+                line = line_of(fields, 0, False)
+            lines.insert(rng.randint(1, len(lines)), line)
+    # rows that hold no data (docs/RULES.md: skipped, counted as blank_rows): filler rows
+    # after the first data row (lines[1] here), blank lines anywhere, and (filler-first)
+    # a filler row before the first data row
+    width = len(cols) + trailing
+    if rng.random() < 0.12 and on["filler-rows"]:
+        for _ in range(rng.randint(1, 4)):
+            lines.insert(rng.randint(2, max(2, len(lines))), filler_row(rng, delim, width))
+    if rng.random() < 0.1 and on["blank-lines"]:
+        for _ in range(rng.randint(1, 3)):
+            lines.insert(rng.randint(1, len(lines)), "")
+    if rng.random() < 0.04 and on["filler-first"]:
+        lines.insert(1, filler_row(rng, delim, width))
     text = eol.join(lines) + eol
     if rng.random() < 0.05:
         text = "\ufeff" + text
     walls = [x["wall"].date() for x in rows]
-    return text, min(walls), max(walls)
+    return text, min(walls), max(walls), file_options
 
 
-def gen_options(rng, first, last):
-    opts = {}
+def gen_options(rng, first, last, file_options=None, exclude=frozenset()):
+    opts = dict(file_options or {})
     r = rng.random()
     if r < 0.4:
         pass  # default as_of
@@ -477,10 +610,23 @@ def gen_options(rng, first, last):
         opts["as_of"] = (first + dt.timedelta(days=rng.randint(0, span))).isoformat()
     else:
         opts["as_of"] = (last + dt.timedelta(days=rng.randint(0, 200))).isoformat()
+    # an audit date before kz-2023's effective date is refused (docs/DECISIONS.md "A rule
+    # set that cannot bite"): keep such rounds, but not so many that the rounds of
+    # grandfathered stays audited later get few
+    if "as_of" in opts and opts["as_of"] < EFFECTIVE.isoformat() and rng.random() < 0.75:
+        span = max(0, (last - EFFECTIVE).days)
+        opts["as_of"] = (EFFECTIVE + dt.timedelta(days=rng.randint(0, span))).isoformat()
     opts["gaps"] = rng.choice([None, "min", "max"])
     opts["grandfather"] = rng.choice([None, "stays-entered-before", "days-before"])
     opts["tz"] = rng.choice([None] + TZ_CHOICES)
     opts["rules"] = rng.choice([None, "kz-2023", "kz-2023", "schengen"])
+    # README "No silent all-clear": a file with more rejected rows than --max-rejected
+    # (default 1%) fails the run; the generator's bad rows are deliberate, so rounds give
+    # 100%, and sometimes another limit (both tools must then agree on the failure)
+    opts["max_rejected"] = "100%"
+    if "rejected-limit" not in exclude and rng.random() < 0.1:
+        opts["max_rejected"] = rng.choice([None, None, "0", "1", "2", "5%", "10%", "50%",
+                                           "33.4%", "0.5%"])
     return {k: v for k, v in opts.items() if v is not None}
 
 
@@ -496,13 +642,41 @@ def option_args(opts):
         args += [f"--tz={opts['tz']}"]  # '=': argparse reads '-03:00' as an option
     if "rules" in opts:
         args += ["--rules", opts["rules"]]
+    if "max_rejected" in opts:
+        args += ["--max-rejected", opts["max_rejected"]]
+    for word in opts.get("direction_words", []):
+        args += ["--direction-word", word]
     return args
 
 
 # ------------------------------------------------------------------ running
 
 ACCOUNTING = ["as_of", "rows_read", "rows_used", "rows_rejected", "duplicates",
-              "after_as_of", "persons"]
+              "after_as_of", "blank_rows", "persons"]
+
+# Failures both tools name alike: README "No silent all-clear" and docs/DECISIONS.md "A
+# rule set that cannot bite is refused". The status alone would let one tool's "nothing to
+# audit" pass for the other's "too many rejected rows". The docs give no order among them,
+# so the binary names one and the reference every one that holds: they agree when the
+# binary's is among the reference's.
+FAILURE_KINDS = [("no crossing row was used", "nothing to audit"),
+                 ("more than --max-rejected", "too many rejected rows"),
+                 ("after the audit date", "rule set cannot bite")]
+
+
+def failure_kinds(stderr):
+    text = stderr.decode("utf-8", "replace")
+    return {kind for needle, kind in FAILURE_KINDS if needle in text}
+
+
+def failure_texts(rust, ref):
+    """The results of two failed runs, (status, kinds) each, as the texts to compare."""
+    (r_status, r_kinds), (p_status, p_kinds) = rust, ref
+    if r_status == p_status and (r_kinds & p_kinds or not (r_kinds or p_kinds)):
+        common = " | ".join(sorted(r_kinds & p_kinds)) or "error"
+        return [f"exit {r_status} ({common})\n".encode()] * 2
+    return [f"exit {status} ({' | '.join(sorted(kinds)) or 'error'})\n".encode()
+            for status, kinds in (rust, ref)]
 
 
 class Runner:
@@ -543,15 +717,22 @@ class Runner:
             except subprocess.TimeoutExpired:
                 results.append(b"timeout after 300 s\n")
                 continue
+            self.last_errors[which] = proc.stderr
             if proc.returncode != 0:
-                results.append(f"exit {proc.returncode}\n".encode())
-                self.last_errors[which] = proc.stderr
+                # the tools word their errors differently: the status, and the kind of a
+                # failure both name (FAILURE_KINDS), is what must agree
+                kinds = failure_kinds(proc.stderr) if proc.returncode == 2 else set()
+                results.append((proc.returncode, kinds))
                 continue
             with open(out, "rb") as f:
                 data = f.read()
             if self.check_accounting:
                 data += self.accounting(which, summary, proc.stderr)
             results.append(data)
+        if all(isinstance(r, tuple) for r in results):
+            results = failure_texts(*results)
+        results = [failure_texts(r, (None, set()))[0] if isinstance(r, tuple) else r
+                   for r in results]
         return tuple(results)
 
     @staticmethod
@@ -614,7 +795,7 @@ def minimize(runner, text, opts):
     return build(rows)
 
 
-def save_failure(directory, runner, seed, rnd, text, opts, rust, ref, minimized):
+def save_failure(directory, runner, seed, rnd, text, opts, rust, ref, minimized, errors):
     if os.path.isdir(directory):
         shutil.rmtree(directory)
     os.makedirs(directory)
@@ -635,11 +816,15 @@ def save_failure(directory, runner, seed, rnd, text, opts, rust, ref, minimized)
         r_cmd[0] = "target/release/stayaudit"
         lines.append(f"rust      ({name}): " + shlex.join(r_cmd))
         lines.append(f"reference ({name}): " + shlex.join(p_cmd))
+    write("rust-stderr.txt", errors.get("rust", b""))
+    write("reference-stderr.txt", errors.get("ref", b""))
     if minimized is not None:
         write("minimized.csv", minimized)
         m_rust, m_ref = runner.run_both(minimized, opts)
         write("minimized-rust.csv", m_rust)
         write("minimized-reference.csv", m_ref)
+        write("minimized-rust-stderr.txt", runner.last_errors.get("rust", b""))
+        write("minimized-reference-stderr.txt", runner.last_errors.get("ref", b""))
     write("options.txt", "\n".join(lines) + "\n")
 
 
@@ -675,9 +860,10 @@ def main():
         runner.label = f"{args.rust} (sha256 {digest})"
         for rnd in rounds:
             rng = random.Random(f"{args.seed}:{rnd}")
-            text, first, last = gen_export(rng, exclude)
-            opts = gen_options(rng, first, last)
+            text, first, last, file_options = gen_export(rng, exclude)
+            opts = gen_options(rng, first, last, file_options, exclude)
             rust, ref = runner.run_both(text, opts)
+            errors = dict(runner.last_errors)
             if rust == ref:
                 passed += 1
                 if args.verbose:
@@ -688,7 +874,8 @@ def main():
             print(f"round {rnd}: MISMATCH {opts} -> {directory}")
             print(short_diff(rust, ref))
             minimized = None if args.no_minimize else minimize(runner, text, opts)
-            save_failure(directory, runner, args.seed, rnd, text, opts, rust, ref, minimized)
+            save_failure(directory, runner, args.seed, rnd, text, opts, rust, ref, minimized,
+                         errors)
             if minimized is not None:
                 m_rust, m_ref = runner.run_both(minimized, opts)
                 n = len(split_rows(minimized)[1])

@@ -15,8 +15,10 @@ Writes one report row for EVERY person with at least one used row (like
 `stayaudit audit --all-persons`), sorted by person_id, with the README's report columns.
 Row accounting goes to stderr (its last line). Like the binary (README "No silent
 all-clear"), it fails with exit 2 and writes no report when no crossing row was used
-(stderr: `no crossing row was used`) or when a file has more rejected rows than
---max-rejected allows (stderr: `more than --max-rejected`). Reads UTF-8 only (invalid
+(stderr: `no crossing row was used`), when a file has more rejected rows than
+--max-rejected allows (`more than --max-rejected`), or when the rule set's effective date
+is after the audit date (`after the audit date`, docs/DECISIONS.md); one line for each
+reason that holds. Reads UTF-8 only (invalid
 bytes reject the row when in a field the audit reads), the delimiter detected from the
 header line. Standard library only (Python 3.11).
 """
@@ -87,12 +89,14 @@ class UsageError(Exception):
     """Bad arguments, unreadable input, a missing or doubled required column (exit 2)."""
 
 
-class NothingToAudit(UsageError):
-    """No crossing row was used: an audit of nothing is no all-clear (exit 2)."""
+class RunFailed(UsageError):
+    """The run read its inputs but must not give a report (exit 2), for every reason that
+    holds (the docs give no order among them): no crossing row was used, a file has more
+    rejected rows than --max-rejected allows, or the rule set cannot bite (its
+    effective_from is after the audit date)."""
 
-
-class TooManyRejected(UsageError):
-    """A file has more rejected rows than --max-rejected allows (exit 2)."""
+    def __init__(self, reasons):
+        super().__init__("\nreference_audit: error: ".join(reasons))
 
 
 # --------------------------------------------------------------------- timestamps
@@ -656,17 +660,25 @@ def run(argv):
         print(f"rejected {source}:{line}: {reason}", file=sys.stderr)
     assert rows_read == rows_used + len(rejects) + duplicates + after_as_of
     # README "No silent all-clear": a run that used no crossing row fails whatever the
-    # limit (checked first: it is the failure that holds under any --max-rejected), and
-    # so does a file with more rejected rows than --max-rejected allows; no report.
+    # limit, and so does a file with more rejected rows than --max-rejected allows;
+    # docs/DECISIONS.md "A rule set that cannot bite is refused": an effective_from after
+    # the audit date leaves no day to count. No report; every reason that holds is said.
+    failures = []
     if rows_used == 0:
-        raise NothingToAudit(
+        failures.append(
             f"no crossing row was used ({rows_read} read: {len(rejects)} rejected, "
             f"{after_as_of} after as_of, {duplicates} duplicates)")
     for f in stats:
         if over_limit(f.rows_read, f.rejected):
-            raise TooManyRejected(
+            failures.append(
                 f"{f.path}: {f.rejected} of {f.rows_read} rows rejected, more than "
                 f"--max-rejected {'0' if args.strict else args.max_rejected} allows")
+    eff = rules["effective_from"]
+    if eff is not None and as_of is not None and eff.toordinal() > as_of:
+        failures.append(f"rule set {args.rules}: the cumulative rule takes effect on "
+                        f"{eff.isoformat()}, after the audit date {day_str(as_of)}")
+    if failures:
+        raise RunFailed(failures)
 
     # docs/RULES.md "rejected_row": a rejected row in which the person's id can be read
     rejected_ids = {pid for _s, _l, _r, pid in rejects if pid is not None}

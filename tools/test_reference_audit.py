@@ -333,6 +333,17 @@ CASES += [
     ("no crossing row used: every row after --as-of",
      HEADER + "P1,RUS,entry,2023-03-05,,\n", ["--as-of", "2023-03-04"],
      Exit(2, "no crossing row was used")),
+    ("a rule set that cannot bite: kz-2023 audited before its effective date is refused",
+     HEADER + "P1,RUS,entry,2022-11-01,,\n", [], Exit(2, "after the audit date")),
+    ("... on its effective date it is not",
+     HEADER + "P1,RUS,entry,2022-11-01,,\n", ["--as-of", "2023-01-27"],
+     {"P1": dict(in_country="true", days_used="0")}),
+    ("... and schengen has no effective date",
+     HEADER + "P1,RUS,entry,2022-11-01,,\n", ["--rules", "schengen"],
+     {"P1": dict(in_country="true", days_used="1")}),
+    ("every reason that holds is said",
+     HEADER + "P1,RUS,x,2022-11-01,,\n", ["--as-of", "2022-12-01"],
+     Exit(2, "more than --max-rejected 1% allows\nreference_audit: error: rule set kz-2023")),
     ("treaty limits: GEO, MDA, MNG, UKR 90 days; HKG 14; CHN 30",
      HEADER + "G,GEO,entry,2023-03-01,,\nG,GEO,exit,2023-05-29,,\n"
               "M,MDA,entry,2023-03-01,,\nM,MDA,exit,2023-05-30,,\n"

@@ -7,12 +7,13 @@ use anyhow::{bail, ensure, Result};
 
 use crate::config::AuditConfig;
 use crate::exit::Status;
+use crate::output::export::{write_table, Format, Table};
 use crate::output::write_output;
 use crate::pipeline;
 use crate::pseudonym::Pseudonymizer;
-use crate::report::due::due_list;
+use crate::report::due::DueList;
 use crate::report::summary::{summarize, RunSettings};
-use crate::report::{write_rejects, write_report};
+use crate::report::{RejectsTable, ReportTable};
 
 pub fn run(config: AuditConfig) -> Result<Status> {
     let started = Instant::now();
@@ -38,7 +39,7 @@ pub fn run(config: AuditConfig) -> Result<Status> {
     let write_started = Instant::now();
     if let Some(path) = &config.rejects {
         write_output(Some(path), |out: &mut dyn Write| {
-            write_rejects(&outcome.rejected, out)
+            write_table(Format::Csv, &RejectsTable(&outcome.rejected), out)
         })?;
     }
     if !config.quiet {
@@ -62,17 +63,18 @@ pub fn run(config: AuditConfig) -> Result<Status> {
             first.reason
         );
     }
+    let report = ReportTable::new(&outcome.persons, config.all_persons);
     write_output(config.out.as_deref(), |out: &mut dyn Write| {
-        write_report(&outcome.persons, config.all_persons, config.format, out)
+        write_table(config.format, &report, out)
     })?;
     let mut due_persons = None;
     if let Some(list) = &config.due {
         // Without an as_of nothing valid was read, and nobody is listed.
-        let due = due_list(&outcome.persons, outcome.as_of.unwrap_or(0), list.within);
+        let due = DueList::new(&outcome.persons, outcome.as_of.unwrap_or(0), list.within);
         write_output(Some(&list.out), |out: &mut dyn Write| {
-            due.write(list.format, out)
+            write_table(list.format, &due, out)
         })?;
-        due_persons = Some(due.rows.len() as u64);
+        due_persons = Some(due.len() as u64);
     }
 
     let mut summary = summarize(&outcome, RunSettings::of(&options, &config.run.tz_text));

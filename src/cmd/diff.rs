@@ -7,8 +7,9 @@ use anyhow::Result;
 use crate::config::DiffConfig;
 use crate::exit::Status;
 use crate::ingest::reports::read_report;
+use crate::output::export::write_table;
 use crate::output::write_output;
-use crate::report::diff::{changes_table, compare, Change, Listed};
+use crate::report::diff::{compare, Change, ChangesTable, Listed};
 
 pub fn run(config: DiffConfig) -> Result<Status> {
     let before = read_report(&config.old, &config.dialect)?;
@@ -24,7 +25,7 @@ pub fn run(config: DiffConfig) -> Result<Status> {
     let (before, now) = (before.persons, now.persons);
     let changes = compare(&before, &now, config.listed);
     write_output(config.out.as_deref(), |out: &mut dyn Write| {
-        changes_table(&changes).write(config.format, out)
+        write_table(config.format, &ChangesTable(&changes), out)
     })?;
     let count = |kind: Change| changes.iter().filter(|c| c.change == kind).count();
     if !config.quiet {

@@ -8,10 +8,11 @@ use anyhow::{Context, Result};
 use crate::config::PatternsConfig;
 use crate::day::format_day;
 use crate::exit::Status;
+use crate::output::export::{write_table, Format};
 use crate::output::write_output;
 use crate::pipeline;
 use crate::pseudonym::Pseudonymizer;
-use crate::research::{html, Period, Table, Tables, PAGE_FILE};
+use crate::research::{html, Period, Tables, PAGE_FILE};
 
 pub fn run(args: PatternsConfig) -> Result<Status> {
     let options = args.run.pipeline(args.as_of, None, !args.quiet, true)?;
@@ -45,8 +46,10 @@ pub fn run(args: PatternsConfig) -> Result<Status> {
 
     let dir = Path::new(&args.out);
     let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    for table in tables.csv_tables() {
-        write_table(&file(table.name), &table)?;
+    for (name, table) in tables.csv_tables() {
+        write_output(Some(&file(name)), |out: &mut dyn Write| {
+            write_table(Format::Csv, &table, out)
+        })?;
     }
     let as_of = outcome.as_of.map(format_day).unwrap_or_default();
     let page = html::page(
@@ -76,17 +79,4 @@ pub fn run(args: PatternsConfig) -> Result<Status> {
         }
     }
     Ok(Status::Success)
-}
-
-/// One CSV table: its header, then its rows (the header is written for an empty table too).
-fn write_table(path: &str, table: &Table) -> Result<()> {
-    write_output(Some(path), |out: &mut dyn Write| {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(table.header)?;
-        for row in &table.rows {
-            writer.write_record(row)?;
-        }
-        writer.flush()?;
-        Ok(())
-    })
 }

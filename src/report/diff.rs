@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::table::{Cell, Kind, Table};
 use crate::day::Day;
 use crate::ingest::reports::Standing;
+use crate::output::export::{Column, ColumnType, Table, Value};
 
 /// How a person's standing changed; the order changes are listed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -135,38 +135,49 @@ pub fn compare(
     changes
 }
 
-/// The diff as a table: person_id, change, then each compared field before and now.
-pub fn changes_table(changes: &[PersonChange]) -> Table {
-    let mut columns = vec![("person_id", Kind::Text), ("change", Kind::Text)];
-    columns.extend([
-        ("violations_before", Kind::Text),
-        ("violations_now", Kind::Text),
-        ("overstay_days_before", Kind::Count),
-        ("overstay_days_now", Kind::Count),
-        ("entries_over_limit_before", Kind::Count),
-        ("entries_over_limit_now", Kind::Count),
-        ("first_violation_date_before", Kind::Day),
-        ("first_violation_date_now", Kind::Day),
-    ]);
-    let rows = changes
-        .iter()
-        .map(|change| {
-            let (b, n) = (change.before.as_ref(), change.now.as_ref());
-            vec![
-                Cell::Text(Some(change.person_id.clone())),
-                Cell::Text(Some(change.change.name().to_string())),
-                Cell::Text(b.map(|s| s.violations.clone())),
-                Cell::Text(n.map(|s| s.violations.clone())),
-                Cell::Count(b.and_then(|s| s.overstay_days)),
-                Cell::Count(n.and_then(|s| s.overstay_days)),
-                Cell::Count(b.and_then(|s| s.entries_over_limit)),
-                Cell::Count(n.and_then(|s| s.entries_over_limit)),
-                Cell::Day(b.and_then(|s| s.first_violation_date)),
-                Cell::Day(n.and_then(|s| s.first_violation_date)),
-            ]
-        })
-        .collect();
-    Table { columns, rows }
+const CHANGES_COLUMNS: [Column; 10] = [
+    Column::new("person_id", ColumnType::Text),
+    Column::new("change", ColumnType::Text),
+    Column::new("violations_before", ColumnType::Text),
+    Column::new("violations_now", ColumnType::Text),
+    Column::new("overstay_days_before", ColumnType::Count),
+    Column::new("overstay_days_now", ColumnType::Count),
+    Column::new("entries_over_limit_before", ColumnType::Count),
+    Column::new("entries_over_limit_now", ColumnType::Count),
+    Column::new("first_violation_date_before", ColumnType::Day),
+    Column::new("first_violation_date_now", ColumnType::Day),
+];
+
+/// The diff as a table: person_id, change, then each compared field before and now
+/// (none where a report does not list the person).
+pub struct ChangesTable<'c>(pub &'c [PersonChange]);
+
+impl Table for ChangesTable<'_> {
+    fn columns(&self) -> &[Column] {
+        &CHANGES_COLUMNS
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn row<'a>(&'a self, index: usize, values: &mut Vec<Value<'a>>) {
+        let change = &self.0[index];
+        let (b, n) = (change.before.as_ref(), change.now.as_ref());
+        values.clear();
+        values.extend([
+            Value::Text(&change.person_id),
+            Value::Text(change.change.name()),
+            Value::text(b.map(|s| s.violations.as_str())),
+            Value::text(n.map(|s| s.violations.as_str())),
+            Value::count(b.and_then(|s| s.overstay_days)),
+            Value::count(n.and_then(|s| s.overstay_days)),
+            Value::count(b.and_then(|s| s.entries_over_limit)),
+            Value::count(n.and_then(|s| s.entries_over_limit)),
+            Value::day(b.and_then(|s| s.first_violation_date)),
+            Value::day(n.and_then(|s| s.first_violation_date)),
+        ]);
+    }
 }
 
 #[cfg(test)]

@@ -3,51 +3,68 @@
 //! everyone than an expulsion later.
 
 use super::anomalies_text;
-use super::table::{Cell, Kind, Table};
 use crate::day::Day;
 use crate::outcome::{PersonResult, Persons};
+use crate::output::export::{Column, ColumnType, Table, Value};
+
+const DUE_COLUMNS: [Column; 8] = [
+    Column::new("person_id", ColumnType::Text),
+    Column::new("nationality", ColumnType::Text),
+    Column::new("entry", ColumnType::Day),
+    Column::new("days_used", ColumnType::Count),
+    Column::new("must_leave_by", ColumnType::Day),
+    Column::new("days_left", ColumnType::Count),
+    Column::new("rule", ColumnType::Text),
+    // What the date rests on (a rejected exit would make it moot).
+    Column::new("anomalies", ColumnType::Text),
+];
 
 /// The persons due to leave on `as_of ..= as_of + within`, by that day, then person_id.
-pub fn due_list(persons: &Persons, as_of: Day, within: u32) -> Table {
-    let last = as_of + within as Day;
-    let is_due = |person: &PersonResult| {
-        person
-            .finding
-            .must_leave_by
-            .is_some_and(|day| person.finding.in_country && (as_of..=last).contains(&day))
-    };
-    let mut due: Vec<&PersonResult> = persons.iter().filter(|p| is_due(p)).collect();
-    due.sort_by(|a, b| {
-        (a.finding.must_leave_by, &a.person_id).cmp(&(b.finding.must_leave_by, &b.person_id))
-    });
-    Table {
-        columns: vec![
-            ("person_id", Kind::Text),
-            ("nationality", Kind::Text),
-            ("entry", Kind::Day),
-            ("days_used", Kind::Count),
-            ("must_leave_by", Kind::Day),
-            ("days_left", Kind::Count),
-            ("rule", Kind::Text),
-            ("anomalies", Kind::Text),
-        ],
-        rows: due
-            .iter()
-            .map(|person| {
-                let finding = &person.finding;
-                let leave_by = finding.must_leave_by.expect("selected for it");
-                vec![
-                    Cell::Text(Some(person.person_id.clone())),
-                    Cell::Text(Some(person.nationality.to_string())),
-                    Cell::Day(finding.current_entry),
-                    Cell::Count(finding.days_used),
-                    Cell::Day(Some(leave_by)),
-                    Cell::Count(Some((leave_by - as_of) as u32)),
-                    Cell::Text(finding.must_leave_rule.map(|rule| rule.name().to_string())),
-                    // What the date rests on (a rejected exit would make it moot).
-                    Cell::Text(Some(anomalies_text(&finding.anomalies).to_string())),
-                ]
-            })
-            .collect(),
+pub struct DueList<'p> {
+    as_of: Day,
+    due: Vec<&'p PersonResult>,
+}
+
+impl<'p> DueList<'p> {
+    pub fn new(persons: &'p Persons, as_of: Day, within: u32) -> DueList<'p> {
+        let last = as_of + within as Day;
+        let is_due = |person: &PersonResult| {
+            person
+                .finding
+                .must_leave_by
+                .is_some_and(|day| person.finding.in_country && (as_of..=last).contains(&day))
+        };
+        let mut due: Vec<&PersonResult> = persons.iter().filter(|p| is_due(p)).collect();
+        due.sort_by(|a, b| {
+            (a.finding.must_leave_by, &a.person_id).cmp(&(b.finding.must_leave_by, &b.person_id))
+        });
+        DueList { as_of, due }
+    }
+}
+
+impl Table for DueList<'_> {
+    fn columns(&self) -> &[Column] {
+        &DUE_COLUMNS
+    }
+
+    fn len(&self) -> usize {
+        self.due.len()
+    }
+
+    fn row<'a>(&'a self, index: usize, values: &mut Vec<Value<'a>>) {
+        let person = self.due[index];
+        let finding = &person.finding;
+        let leave_by = finding.must_leave_by.expect("selected for it");
+        values.clear();
+        values.extend([
+            Value::Text(&person.person_id),
+            Value::Text(person.nationality.as_str()),
+            Value::day(finding.current_entry),
+            Value::count(finding.days_used),
+            Value::Day(leave_by),
+            Value::Count((leave_by - self.as_of) as u32),
+            Value::text(finding.must_leave_rule.map(|rule| rule.name())),
+            Value::Text(anomalies_text(&finding.anomalies)),
+        ]);
     }
 }

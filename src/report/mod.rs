@@ -1,104 +1,20 @@
-//! Report outputs: the per-person report (CSV or JSON lines), the rejects file and the
-//! run summary. Each takes values and a writer; `output` decides where the bytes go.
+//! What the commands report, as tables and texts: the per-person report and the rejects
+//! file (here), the due list, the diff, the run summary, check's answer. Each is made of
+//! values; `output::export` writes a table in any format, `output` decides where the
+//! bytes go.
 
 pub mod check;
 pub mod diff;
 pub mod due;
-pub mod parquet_report;
 pub mod summary;
-pub mod table;
 
-use std::io::Write;
 use std::sync::OnceLock;
 
-use anyhow::Result;
-use serde::Serialize;
-
 use crate::accounting::Rejected;
-use crate::day::DayText;
 use crate::engine::{Finding, ViolationKind};
-use crate::nationality::Nationality;
 use crate::outcome::{PersonResult, Persons};
+use crate::output::export::{Column, ColumnType, Table, Value};
 use crate::stays::{Anomalies, AnomalyKind};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Csv,
-    /// JSON lines: one object per person.
-    Jsonl,
-    /// Same as `jsonl`.
-    Json,
-    /// Typed columns; to a file (`-o report.parquet`) or a pipe, never a terminal.
-    Parquet,
-}
-
-impl ReportFormat {
-    /// `--format` if given, else from the output file's extension; CSV otherwise.
-    /// Parquet, binary, is refused for standard output when that is a terminal.
-    pub fn choose(explicit: Option<ReportFormat>, path: Option<&str>) -> Result<ReportFormat> {
-        if let Some(format) = explicit {
-            let to_stdout = path.is_none_or(|path| path == "-");
-            if format == ReportFormat::Parquet
-                && to_stdout
-                && std::io::IsTerminal::is_terminal(&std::io::stdout())
-            {
-                anyhow::bail!(
-                    "--format parquet writes binary data, not for a terminal: give -o \
-                     FILE.parquet, or pipe standard output into a program or a file"
-                );
-            }
-            return Ok(format);
-        }
-        let extension = path
-            .and_then(|p| std::path::Path::new(p).extension())
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        Ok(match extension.as_deref() {
-            Some("json") | Some("jsonl") | Some("ndjson") => ReportFormat::Jsonl,
-            Some("parquet") => ReportFormat::Parquet,
-            _ => ReportFormat::Csv,
-        })
-    }
-}
-
-/// One report row, in the README's column order (the contract scripts rely on). `None` is an empty CSV cell / JSON null.
-/// Rows borrow or copy everything they show, so writing one allocates nothing.
-#[derive(Serialize)]
-struct ReportRow<'a> {
-    person_id: &'a str,
-    nationality: Nationality,
-    violations: &'static str,
-    first_violation_date: Option<DayText>,
-    max_days_in_window: u32,
-    overstay_days: u32,
-    longest_stay_days: u32,
-    longest_stay_entry: Option<DayText>,
-    entries_over_limit: u32,
-    in_country: bool,
-    days_used: Option<u32>,
-    must_leave_by: Option<DayText>,
-    anomalies: &'static str,
-}
-
-impl<'a> ReportRow<'a> {
-    fn new(person: &'a PersonResult) -> ReportRow<'a> {
-        let f = &person.finding;
-        ReportRow {
-            person_id: &person.person_id,
-            nationality: person.nationality,
-            violations: violations_text(f),
-            first_violation_date: f.first_violation.map(DayText::new),
-            max_days_in_window: f.max_days_in_window,
-            overstay_days: f.overstay_days,
-            longest_stay_days: f.longest_stay_days,
-            longest_stay_entry: f.longest_stay_entry.map(DayText::new),
-            entries_over_limit: f.entries_over_limit,
-            in_country: f.in_country,
-            days_used: f.days_used,
-            must_leave_by: f.must_leave_by.map(DayText::new),
-            anomalies: anomalies_text(&f.anomalies),
-        }
-    }
-}
 
 /// The text of every subset of `names` (bit i: `names[i]`), `;`-joined.
 fn joined_subsets(names: &[&str]) -> Vec<String> {
@@ -133,50 +49,99 @@ pub fn anomalies_text(anomalies: &Anomalies) -> &'static str {
     &texts[set]
 }
 
-pub const REPORT_COLUMNS: &str = "person_id,nationality,violations,first_violation_date,max_days_in_window,\
-overstay_days,longest_stay_days,longest_stay_entry,entries_over_limit,in_country,days_used,must_leave_by,anomalies";
+/// The report's columns, in the README's order: the contract scripts rely on.
+pub const REPORT_COLUMNS: [Column; 13] = [
+    Column::new("person_id", ColumnType::Text),
+    Column::new("nationality", ColumnType::Text),
+    Column::new("violations", ColumnType::Text),
+    Column::new("first_violation_date", ColumnType::Day),
+    Column::new("max_days_in_window", ColumnType::Count),
+    Column::new("overstay_days", ColumnType::Count),
+    Column::new("longest_stay_days", ColumnType::Count),
+    Column::new("longest_stay_entry", ColumnType::Day),
+    Column::new("entries_over_limit", ColumnType::Count),
+    Column::new("in_country", ColumnType::Flag),
+    Column::new("days_used", ColumnType::Count),
+    Column::new("must_leave_by", ColumnType::Day),
+    Column::new("anomalies", ColumnType::Text),
+];
 
-/// Writes the flagged persons (or everyone with `all_persons`), in the given order.
-pub fn write_report(
-    persons: &Persons,
-    all_persons: bool,
-    format: ReportFormat,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let selected = persons.by_id(|p| all_persons || p.finding.flagged());
-    let rows = selected.iter().map(|p| ReportRow::new(p));
-    match format {
-        ReportFormat::Csv => {
-            // The header is written even when no row follows, so scripts can always parse it.
-            writeln!(out, "{REPORT_COLUMNS}")?;
-            let mut writer = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(out);
-            for row in rows {
-                writer.serialize(row)?;
-            }
-            writer.flush()?;
-        }
-        ReportFormat::Jsonl | ReportFormat::Json => {
-            for row in rows {
-                serde_json::to_writer(&mut *out, &row)?;
-                out.write_all(b"\n")?;
-            }
-        }
-        ReportFormat::Parquet => parquet_report::write_parquet(&selected, out)?,
-    }
-    Ok(())
+/// The report: the flagged persons (or everyone), by person_id. Its values borrow from
+/// the findings, so writing a row allocates nothing.
+pub struct ReportTable<'p> {
+    persons: Vec<&'p PersonResult>,
 }
 
-/// The rejects file: `file,line,field,reason,record`, in input order.
-pub fn write_rejects(rejected: &[Rejected], out: &mut dyn Write) -> Result<()> {
-    writeln!(out, "file,line,field,reason,record")?;
-    let mut writer = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(out);
-    for row in rejected {
-        writer.serialize(row)?;
+impl<'p> ReportTable<'p> {
+    /// The flagged persons (everyone with `all_persons`), in person_id order.
+    pub fn new(persons: &'p Persons, all_persons: bool) -> ReportTable<'p> {
+        ReportTable {
+            persons: persons.by_id(|p| all_persons || p.finding.flagged()),
+        }
     }
-    writer.flush()?;
-    Ok(())
+}
+
+impl Table for ReportTable<'_> {
+    fn columns(&self) -> &[Column] {
+        &REPORT_COLUMNS
+    }
+
+    fn len(&self) -> usize {
+        self.persons.len()
+    }
+
+    fn row<'a>(&'a self, index: usize, values: &mut Vec<Value<'a>>) {
+        let person = self.persons[index];
+        let f = &person.finding;
+        values.clear();
+        values.extend([
+            Value::Text(&person.person_id),
+            Value::Text(person.nationality.as_str()),
+            Value::Text(violations_text(f)),
+            Value::day(f.first_violation),
+            Value::Count(f.max_days_in_window),
+            Value::Count(f.overstay_days),
+            Value::Count(f.longest_stay_days),
+            Value::day(f.longest_stay_entry),
+            Value::Count(f.entries_over_limit),
+            Value::Flag(f.in_country),
+            Value::count(f.days_used),
+            Value::day(f.must_leave_by),
+            Value::Text(anomalies_text(&f.anomalies)),
+        ]);
+    }
+}
+
+/// The rejects file's columns.
+const REJECTS_COLUMNS: [Column; 5] = [
+    Column::new("file", ColumnType::Text),
+    Column::new("line", ColumnType::Index),
+    Column::new("field", ColumnType::Text),
+    Column::new("reason", ColumnType::Text),
+    Column::new("record", ColumnType::Text),
+];
+
+/// The rejects file: `file,line,field,reason,record`, in input order.
+pub struct RejectsTable<'r>(pub &'r [Rejected]);
+
+impl Table for RejectsTable<'_> {
+    fn columns(&self) -> &[Column] {
+        &REJECTS_COLUMNS
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn row<'a>(&'a self, index: usize, values: &mut Vec<Value<'a>>) {
+        let row = &self.0[index];
+        values.clear();
+        values.extend([
+            Value::Text(&row.file),
+            Value::Index(row.line),
+            Value::Text(&row.field),
+            Value::Text(&row.reason),
+            Value::Text(&row.record),
+        ]);
+    }
 }

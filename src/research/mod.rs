@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::day::{format_day, Day};
 use crate::engine::Violation;
 use crate::outcome::{PersonResult, Persons};
+use crate::output::export::TextTable;
 
 /// One visa run, a row of `visa_runs.csv`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -182,7 +183,6 @@ pub struct Tables {
     pub max_gap: u32,
 }
 
-/// One CSV table: its file name, header and rows.
 /// Every file `patterns` writes in its folder: the tables, then the page.
 pub const OUTPUT_FILES: [&str; 8] = [
     "visa_runs.csv",
@@ -198,10 +198,11 @@ pub const OUTPUT_FILES: [&str; 8] = [
 /// The self-contained HTML report.
 pub const PAGE_FILE: &str = "report.html";
 
-pub struct Table {
-    pub name: &'static str,
-    pub header: &'static [&'static str],
-    pub rows: Vec<Vec<String>>,
+/// One CSV table as it is built: its file name, header and rows.
+struct NamedTable {
+    name: &'static str,
+    header: &'static [&'static str],
+    rows: Vec<Vec<String>>,
 }
 
 impl Tables {
@@ -277,14 +278,15 @@ impl Tables {
     }
 
     /// Every CSV table of `patterns`, in the order they are listed in the README.
-    pub fn csv_tables(&self) -> Vec<Table> {
+    /// The CSV tables, each with its file name (in the order of [`OUTPUT_FILES`]).
+    pub fn csv_tables(&self) -> Vec<(&'static str, TextTable)> {
         let counted = |key: Vec<String>, counts: &RunCounts| {
             let mut row = key;
             row.extend(counts.cells());
             row
         };
         vec![
-            Table {
+            NamedTable {
                 name: "visa_runs.csv",
                 header: &[
                     "person_id",
@@ -301,7 +303,7 @@ impl Tables {
                 ],
                 rows: self.runs.iter().map(VisaRun::cells).collect(),
             },
-            Table {
+            NamedTable {
                 name: "runs_per_month.csv",
                 header: &["month", "runs", "runs_before", "runs_after", "persons"],
                 rows: self
@@ -310,7 +312,7 @@ impl Tables {
                     .map(|(month, counts)| counted(vec![month.clone()], counts))
                     .collect(),
             },
-            Table {
+            NamedTable {
                 name: "runs_by_nationality.csv",
                 header: &[
                     "nationality",
@@ -325,7 +327,7 @@ impl Tables {
                     .map(|(nationality, counts)| counted(vec![nationality.clone()], counts))
                     .collect(),
             },
-            Table {
+            NamedTable {
                 name: "runs_by_checkpoint_pair.csv",
                 header: &[
                     "exit_checkpoint",
@@ -343,7 +345,7 @@ impl Tables {
                     })
                     .collect(),
             },
-            Table {
+            NamedTable {
                 name: "days_outside.csv",
                 header: &["days_outside", "runs"],
                 rows: (0..=self.max_gap)
@@ -353,7 +355,7 @@ impl Tables {
                     })
                     .collect(),
             },
-            Table {
+            NamedTable {
                 name: "stay_lengths.csv",
                 header: &[
                     "length_days",
@@ -374,7 +376,7 @@ impl Tables {
                     })
                     .collect(),
             },
-            Table {
+            NamedTable {
                 name: "flagged_share_by_nationality.csv",
                 header: &["nationality", "visa_free_travellers", "flagged", "share"],
                 rows: self
@@ -391,6 +393,9 @@ impl Tables {
                     .collect(),
             },
         ]
+        .into_iter()
+        .map(|table| (table.name, TextTable::new(table.header, table.rows)))
+        .collect()
     }
 }
 
@@ -444,7 +449,7 @@ mod tests {
     #[test]
     fn output_files_name_every_table_and_the_page() {
         let tables = Tables::build(&Persons::default(), &[], 3, None);
-        let mut names: Vec<&str> = tables.csv_tables().iter().map(|t| t.name).collect();
+        let mut names: Vec<&str> = tables.csv_tables().iter().map(|t| t.0).collect();
         names.push(PAGE_FILE);
         assert_eq!(names, OUTPUT_FILES);
     }

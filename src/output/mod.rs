@@ -4,6 +4,9 @@
 //! complete, so a failed run leaves the previous report untouched and never a partial one.
 //! `-` (or no path) is standard output.
 
+pub mod clash;
+pub mod export;
+
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
