@@ -328,3 +328,15 @@ pub struct RulesArgs {
     /// A built-in rule set name (or a rule file, to check it).
     pub name: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// clap's own checks of the definitions (names, conflicts, defaults, value names).
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

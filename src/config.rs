@@ -180,6 +180,18 @@ pub struct RunConfig {
     pub max_rejected: RejectLimit,
 }
 
+/// What a command asks of the pipeline beyond what the user typed.
+pub struct PipelineRequest<'a> {
+    /// The audit date (`None`: the data's last day).
+    pub as_of: Option<Day>,
+    /// Keep only this person's rows (`check`); every row is still read and counted.
+    pub only_person: Option<&'a str>,
+    /// A progress bar on stderr (shown only when stderr is a terminal).
+    pub show_progress: bool,
+    /// Keep every person's stays in the outcome (`patterns` and `check` need them).
+    pub keep_stays: bool,
+}
+
 /// `--delimiter` and `--encoding`, checked.
 /// `files`: every file the command reads, as named on the command line (an encoding
 /// given for another file is an error, not a silent no-op).
@@ -245,13 +257,13 @@ impl RunConfig {
 
     /// The pipeline's settings for a run on `as_of` (`None`: the data's last day), for
     /// every person or only `only_person`. Reads the rule file, if there is one.
-    pub fn pipeline(
-        &self,
-        as_of: Option<Day>,
-        only_person: Option<&str>,
-        show_progress: bool,
-        keep_stays: bool,
-    ) -> Result<PipelineConfig> {
+    pub fn pipeline(&self, request: PipelineRequest) -> Result<PipelineConfig> {
+        let PipelineRequest {
+            as_of,
+            only_person,
+            show_progress,
+            keep_stays,
+        } = request;
         let rules = self.rules.load()?;
         if self.expulsions.is_some() && rules.entry_ban_years.is_none() {
             bail!(

@@ -2,10 +2,10 @@
 //!
 //! The engine does all its arithmetic on `Day` = days since 1970-01-01 (the same unit as
 //! polars' `Date`), so a window is a subtraction and a stay length is `exit - entry + 1`.
-//! chrono is used only at the edges, to parse and print dates.
+//! Dates are parsed and printed here too, without a date library (the tests check the
+//! conversions against chrono's).
 
 use anyhow::{bail, Result};
-use chrono::{Datelike, NaiveDate};
 
 /// Days since 1970-01-01 (negative before).
 pub type Day = i32;
@@ -48,14 +48,6 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
         2 => 28,
         _ => 0,
     }
-}
-
-pub fn to_naive(day: Day) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt(day + 719_163).expect("day within chrono's range")
-}
-
-pub fn from_naive(date: NaiveDate) -> Day {
-    date.num_days_from_ce() - 719_163
 }
 
 /// `YYYY-MM-DD`.
@@ -110,17 +102,51 @@ impl serde::Serialize for DayText {
     }
 }
 
-/// Parses a strict `YYYY-MM-DD` (command-line dates, rule files).
+/// Parses `YYYY-MM-DD` (command-line dates, rule files, reports), the month and day
+/// also with one digit; the date must exist.
 pub fn parse_day(text: &str) -> Result<Day> {
-    match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-        Ok(date) => Ok(from_naive(date)),
-        Err(_) => bail!("'{text}' is not a date of the form YYYY-MM-DD"),
+    let number = |part: &str, digits: std::ops::RangeInclusive<usize>| {
+        (digits.contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u32>().ok())
+            .flatten()
+    };
+    let mut parts = text.trim().split('-');
+    let parsed = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(year), Some(month), Some(day), None) => {
+            match (
+                number(year, 4..=4),
+                number(month, 1..=2),
+                number(day, 1..=2),
+            ) {
+                (Some(year), Some(month), Some(day))
+                    if (1..=12).contains(&month)
+                        && (1..=days_in_month(year as i32, month)).contains(&day) =>
+                {
+                    Some(days_from_civil(year as i32, month, day))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    match parsed {
+        Some(day) => Ok(day),
+        None => bail!("'{text}' is not a date of the form YYYY-MM-DD"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Datelike, NaiveDate};
+
+    fn to_naive(day: Day) -> NaiveDate {
+        NaiveDate::from_num_days_from_ce_opt(day + 719_163).expect("day within chrono's range")
+    }
+
+    fn from_naive(date: NaiveDate) -> Day {
+        date.num_days_from_ce() - 719_163
+    }
 
     #[test]
     fn civil_days_agree_with_chrono() {
@@ -171,5 +197,21 @@ mod tests {
         assert_eq!(format_day(day), "2023-01-27");
         assert!(parse_day("2023-02-30").is_err());
         assert!(parse_day("27.01.2023").is_err());
+        assert_eq!(parse_day(" 2023-1-27 ").unwrap(), day);
+        for bad in [
+            "2023-13-01",
+            "2023-00-10",
+            "23-01-27",
+            "2023-01-27-1",
+            "2023-001-27",
+            "",
+        ] {
+            assert!(parse_day(bad).is_err(), "{bad}");
+        }
+        // Every day of four years, against chrono's reading.
+        for day in 19_000..20_461 {
+            let text = to_naive(day).format("%Y-%m-%d").to_string();
+            assert_eq!(parse_day(&text).unwrap(), day, "{text}");
+        }
     }
 }

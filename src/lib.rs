@@ -1,18 +1,25 @@
 //! stayaudit: audits border-crossing exports against stay-limit rules.
 //!
-//! Data flows one way (each stage a module, nothing reaches back):
+//! Data flows one way: reading, the pipeline's stages, then reports and writing. A stage
+//! uses the ones before it and the values below, never one after it:
 //!
 //! ```text
-//! ingest  (CSV/Parquet -> validated rows + rejects, in parallel pieces)
-//!   -> frame   (polars: one u64 key per hash partition -> each person's records)
-//!   -> stays   (one person's records -> stays + anomalies)
-//!   -> engine  (stays -> findings; pure interval arithmetic)
-//!   -> report  (findings -> report, rejects, summary, check's answer; written by `output`)
+//! ingest    every file the tool reads (source/: bytes; csv_file, crossings_*, side_files,
+//!           reports) -> validated rows in compact pieces + rejected rows
+//!   -> frame    polars: one u64 key per hash partition -> each person's records
+//!   -> stays    one person's records -> stays + anomalies
+//!   -> engine   stays -> findings; pure interval arithmetic (a ledger of counted days)
+//!   => outcome  a run's result: persons, row accounting, how files were read
+//! report    findings -> report, rejects, due list, diff, summary, check's answer
+//! research  findings -> visa runs, tables, report.html
+//! output    every file written atomically, never over an input (clash); export/: one
+//!           exporter per format behind one trait
 //! ```
 //!
-//! `pipeline` runs the stages and returns values; `config` turns the command line into
-//! one validated configuration per subcommand; `cmd/` holds one module per subcommand.
-//! The rules themselves are data: see `rules::RuleSet`.
+//! `pipeline` runs ingest to engine and returns an `Outcome`; `config` turns the command
+//! line (`cli`, with enums of its own) into one validated configuration per subcommand;
+//! `cmd/` holds one module per subcommand. Values every stage may use: `day`,
+//! `nationality`, `text`, `rules` (rule sets as data), `facts`, `accounting`, `input`.
 
 pub mod accounting;
 pub mod cli;

@@ -1,6 +1,6 @@
-//! The pipeline every command runs: inputs -> ingest -> frame -> stays -> engine,
-//! returning values (`audit` over everyone, `patterns` keeping the stays, `check` for one
-//! person).
+//! The pipeline of the commands that judge persons: inputs -> ingest -> frame -> stays ->
+//! engine, returning an [`Outcome`] (`audit` over everyone, `patterns` keeping the stays,
+//! `check` for one person; `diff`, `rules` and `generate` need none of it).
 //!
 //! No output is written here: the commands decide where results go. Persons are
 //! evaluated in parallel, one hash partition per task; what a worker returns depends on

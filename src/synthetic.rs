@@ -9,7 +9,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use crate::day::{days_from_civil, to_naive, Day};
+use crate::day::{civil_from_days, days_from_civil, Day};
 
 /// SplitMix64: tiny, fast, and fixed forever.
 pub struct Random(u64);
@@ -219,12 +219,7 @@ fn format_row(random: &mut Random, row: &Row, line: &mut String) {
     use std::fmt::Write as _;
     let day = row.local_seconds.div_euclid(86_400) as Day;
     let seconds = row.local_seconds.rem_euclid(86_400);
-    let date = to_naive(day);
-    let (y, m, d) = (
-        chrono::Datelike::year(&date),
-        chrono::Datelike::month(&date),
-        chrono::Datelike::day(&date),
-    );
+    let (y, m, d) = civil_from_days(day);
     let (hh, mm, ss) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
     let _ = write!(
         line,
@@ -238,11 +233,10 @@ fn format_row(random: &mut Random, row: &Row, line: &mut String) {
             // UTC, as some systems store it: five hours earlier.
             let utc = row.local_seconds - 5 * 3600;
             let (ud, us) = (utc.div_euclid(86_400) as Day, utc.rem_euclid(86_400));
-            let date = to_naive(ud);
             let _ = write!(
                 line,
                 "{}T{:02}:{:02}:{:02}Z",
-                date.format("%Y-%m-%d"),
+                crate::day::DayText::new(ud),
                 us / 3600,
                 us / 60 % 60,
                 us % 60

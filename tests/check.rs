@@ -190,7 +190,7 @@ fn errors_are_clear() {
         before.stderr()
     );
     work.run(&["check", "in.csv", "--person", "P1", "--days", "5"])
-        .expect_code(2);
+        .expect_error("--days needs --enter DATE");
     work.run(&[
         "check",
         "in.csv",
@@ -201,7 +201,7 @@ fn errors_are_clear() {
         "--enter",
         "2023-05-01",
     ])
-    .expect_code(2);
+    .expect_error("--enter 2023-05-01 is before 2023-06-01");
     let later = work.run(&["check", "in.csv", "--person", "Q9", "--on", "2023-06-01"]);
     later.expect_code(2);
     assert!(
@@ -344,7 +344,7 @@ fn entries_within_five_years_of_an_expulsion_are_banned() {
         "--rules",
         "schengen",
     ])
-    .expect_code(2);
+    .expect_error("--expulsions: rule set schengen has no entry ban");
 }
 
 #[test]
@@ -643,4 +643,59 @@ fn treaty_limits_are_named_with_their_basis() {
         );
     }
     assert!(rules.contains("HKG = { days = 14, basis = "), "{rules}");
+}
+
+/// An expulsion decided on 29 February: the ban ends on the day before 28 February of
+/// the fifth year after (docs/RULES.md, banned_entry).
+#[test]
+fn a_ban_decided_on_29_february_ends_before_28_february() {
+    let work = Workdir::new();
+    let mut csv = stays_csv(
+        "P1",
+        "RUS",
+        "",
+        &[
+            ("2025-02-27", Some("2025-02-27")),
+            ("2025-02-28", Some("2025-03-01")),
+        ],
+    );
+    // P2 was here in 2024; planning asks about 2025.
+    csv.push_str("P2,RUS,entry,2024-06-01,KORDAY,\nP2,RUS,exit,2024-06-05,KORDAY,\n");
+    work.write("in.csv", csv);
+    work.write(
+        "expulsions.csv",
+        "person_id,decided_on\nP1,2020-02-29\nP2,2020-02-29\n",
+    );
+    let answer = check_json(&work, &["--person", "P1", "--expulsions", "expulsions.csv"]);
+    let banned: Vec<&str> = answer["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["entry"].as_str().unwrap())
+        .collect();
+    assert_eq!(banned, ["2025-02-27"], "{answer}");
+    let plan = |enter: &str| {
+        check_json(
+            &work,
+            &[
+                "--person",
+                "P2",
+                "--expulsions",
+                "expulsions.csv",
+                "--on",
+                "2025-01-01",
+                "--enter",
+                enter,
+            ],
+        )
+    };
+    let refused = plan("2025-02-27");
+    assert_eq!(refused["max_stay_days"], 0, "{refused}");
+    assert_eq!(
+        refused["entry_refused_because"],
+        "entry ban after the expulsion decided on 2020-02-29"
+    );
+    let allowed = plan("2025-02-28");
+    assert_eq!(allowed["entry_refused_because"], Value::Null, "{allowed}");
+    assert_eq!(allowed["max_stay_days"], 90, "{allowed}");
 }

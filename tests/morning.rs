@@ -105,7 +105,7 @@ fn the_rejected_share_is_limited_per_file_by_percent_or_count() {
         failed.stderr()
     );
     // A clean file beside it does not dilute the share: each file is judged alone.
-    run(None, &["clean.csv", "in.csv"]).expect_code(2);
+    run(None, &["clean.csv", "in.csv"]).expect_error("in.csv: 3 of 203 rows rejected");
     run(Some("2%"), &["in.csv"]).expect_code(0);
     let summary = json(&work.read("s.json"));
     assert_eq!(summary["max_rejected"], "2%");
@@ -113,10 +113,10 @@ fn the_rejected_share_is_limited_per_file_by_percent_or_count() {
     assert_eq!(summary["files"][0]["file"], "in.csv");
     assert_eq!(summary["files"][0]["rows_rejected"], 3);
     run(Some("3"), &["in.csv"]).expect_code(0);
-    run(Some("2"), &["in.csv"]).expect_code(2);
+    run(Some("2"), &["in.csv"]).expect_error("more than --max-rejected 2 allows");
     // patterns and check keep the same limit.
     work.run(&["patterns", "in.csv", "-o", "research"])
-        .expect_code(2);
+        .expect_error("more than --max-rejected 1% allows");
     let check = work.run(&["check", "in.csv", "--person", "P1"]);
     check.expect_code(2);
     assert!(

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Result};
 
-use crate::config::AuditConfig;
+use crate::config::{AuditConfig, PipelineRequest};
 use crate::exit::Status;
 use crate::output::export::{write_table, Format, Table};
 use crate::output::write_output;
@@ -17,9 +17,12 @@ use crate::report::{RejectsTable, ReportTable};
 
 pub fn run(config: AuditConfig) -> Result<Status> {
     let started = Instant::now();
-    let options = config
-        .run
-        .pipeline(config.as_of, None, !config.quiet, false)?;
+    let options = config.run.pipeline(PipelineRequest {
+        as_of: config.as_of,
+        only_person: None,
+        show_progress: !config.quiet,
+        keep_stays: false,
+    })?;
     let pseudonymizer = config
         .pseudonymize_key
         .as_ref()

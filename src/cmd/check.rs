@@ -9,7 +9,7 @@ use std::io::Write;
 use anyhow::{bail, Result};
 
 use crate::accounting::Rejected;
-use crate::config::CheckConfig;
+use crate::config::{CheckConfig, PipelineRequest};
 use crate::day::format_day;
 use crate::engine::{earliest_entry, plan_entry, stay_accounts, EngineContext};
 use crate::exit::Status;
@@ -22,9 +22,12 @@ pub fn run(config: CheckConfig) -> Result<Status> {
     let person_id = config.person.as_str();
     // After the export's last day the person is taken to have made no crossing since:
     // an open stay runs through the day checked, as through --as-of in `audit`.
-    let options = config
-        .run
-        .pipeline(config.on, Some(person_id), !config.quiet, true)?;
+    let options = config.run.pipeline(PipelineRequest {
+        as_of: config.on,
+        only_person: Some(person_id),
+        show_progress: !config.quiet,
+        keep_stays: true,
+    })?;
     let outcome = pipeline::run(&options)?;
     // The answer goes to standard output; how a file was read is a note beside it.
     if !config.quiet {

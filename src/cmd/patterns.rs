@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::config::PatternsConfig;
+use crate::config::{PatternsConfig, PipelineRequest};
 use crate::day::format_day;
 use crate::exit::Status;
 use crate::output::export::{write_table, Format};
@@ -15,7 +15,12 @@ use crate::pseudonym::Pseudonymizer;
 use crate::research::{html, Period, Tables, PAGE_FILE};
 
 pub fn run(args: PatternsConfig) -> Result<Status> {
-    let options = args.run.pipeline(args.as_of, None, !args.quiet, true)?;
+    let options = args.run.pipeline(PipelineRequest {
+        as_of: args.as_of,
+        only_person: None,
+        show_progress: !args.quiet,
+        keep_stays: true,
+    })?;
     let pseudonymizer = args
         .pseudonymize_key
         .as_ref()

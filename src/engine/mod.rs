@@ -1,7 +1,7 @@
 //! The engine: one person's stays -> their findings under a rule set. Pure; no I/O.
 //!
 //! Works on stays as day intervals, never day by day: the counted days are a union of
-//! intervals (`days`), `used(D)` is a difference of two prefix counts (`person`), and
+//! intervals (`days`), `used(D)` is a difference of two prefix counts (`ledger`), and
 //! along a run of consecutive counted days `used` never decreases (docs/RULES.md), so
 //! each run's first violation is a binary search and its overstay days are
 //! `last - first_violation + 1`. A person's work is O(stays * log stays).
@@ -10,12 +10,12 @@
 //! about days to come (must leave by, may enter for how long); `violation` names them.
 
 mod days;
-mod person;
+mod ledger;
 pub mod planning;
 pub mod violation;
 
 pub use days::DaySet;
-pub use person::{add_years, Person};
+pub use ledger::{add_years, Ledger};
 pub use planning::{earliest_entry, plan_entry, EntryPlan, EARLIEST_SEARCH_DAYS};
 pub use violation::{BreakRule, Violation, ViolationKind};
 
@@ -149,7 +149,7 @@ pub fn days_used(
     continuous_limit: Option<u32>,
     ctx: &EngineContext,
 ) -> u32 {
-    Person::new(&history.stays, facts, continuous_limit, ctx).used(ctx.as_of) as u32
+    Ledger::new(&history.stays, facts, continuous_limit, ctx).used(ctx.as_of) as u32
 }
 
 /// The account of each of a person's stays, in order.
@@ -159,7 +159,7 @@ pub fn stay_accounts(
     continuous_limit: Option<u32>,
     ctx: &EngineContext,
 ) -> Vec<StayAccount> {
-    let person = Person::new(&history.stays, facts, continuous_limit, ctx);
+    let ledger = Ledger::new(&history.stays, facts, continuous_limit, ctx);
     history
         .stays
         .iter()
@@ -174,11 +174,11 @@ pub fn stay_accounts(
             StayAccount {
                 status,
                 counted_days: if status == StayStatus::Counted {
-                    person.counted_between(stay.entry_day, stay.exit_day) as u32
+                    ledger.counted_between(stay.entry_day, stay.exit_day) as u32
                 } else {
                     0
                 },
-                permit_days: person.permit_days_between(stay.entry_day, stay.exit_day) as u32,
+                permit_days: ledger.permit_days_between(stay.entry_day, stay.exit_day) as u32,
             }
         })
         .collect()
@@ -191,7 +191,7 @@ pub fn evaluate(
     continuous_limit: Option<u32>,
     ctx: &EngineContext,
 ) -> Finding {
-    let person = Person::new(&history.stays, facts, continuous_limit, ctx);
+    let ledger = Ledger::new(&history.stays, facts, continuous_limit, ctx);
     let mut finding = Finding {
         nationality: history.nationality,
         first_violation: None,
@@ -212,28 +212,28 @@ pub fn evaluate(
         violations: Vec::new(),
     };
 
-    cumulative(&person, &mut finding);
+    cumulative(&ledger, &mut finding);
     for stay in &history.stays {
-        banned_entry(&person, stay, &mut finding);
+        banned_entry(&ledger, stay, &mut finding);
         if stay.exempt {
             continue;
         }
-        entry_over_limit(&person, stay, ctx, &mut finding);
-        continuous(&person, stay, continuous_limit, &mut finding);
+        entry_over_limit(&ledger, stay, ctx, &mut finding);
+        continuous(&ledger, stay, continuous_limit, &mut finding);
     }
-    in_country(history, &person, facts, continuous_limit, ctx, &mut finding);
+    in_country(history, &ledger, facts, continuous_limit, ctx, &mut finding);
     finding
 }
 
 /// Cumulative: some counted day has more than the limit used. Within a run of counted
 /// days `used` is non-decreasing, so its maximum is at the run's end and its first day
 /// over the limit a binary search.
-fn cumulative(person: &Person, finding: &mut Finding) {
-    for &(start, end) in person.counted().runs() {
-        let used_at_end = person.used(end);
+fn cumulative(ledger: &Ledger, finding: &mut Finding) {
+    for &(start, end) in ledger.counted().runs() {
+        let used_at_end = ledger.used(end);
         finding.max_days_in_window = finding.max_days_in_window.max(used_at_end as u32);
-        if used_at_end > person.limit() {
-            let first = person.first_day_over(start, end);
+        if used_at_end > ledger.limit() {
+            let first = ledger.first_day_over(start, end);
             finding.first_violation.get_or_insert(first);
             finding.overstay_days += (end - first + 1) as u32;
             finding.violations.push(Violation::Cumulative {
@@ -245,11 +245,11 @@ fn cumulative(person: &Person, finding: &mut Finding) {
 }
 
 /// A recorded entry within an expulsion ban, whatever its basis.
-fn banned_entry(person: &Person, stay: &Stay, finding: &mut Finding) {
+fn banned_entry(ledger: &Ledger, stay: &Stay, finding: &mut Finding) {
     if !stay.entry_recorded {
         return;
     }
-    if let Some(decided_on) = person.ban_on(stay.entry_day) {
+    if let Some(decided_on) = ledger.ban_on(stay.entry_day) {
         finding.banned_entries += 1;
         finding.violations.push(Violation::BannedEntry {
             entry: stay.entry_day,
@@ -260,9 +260,9 @@ fn banned_entry(person: &Person, stay: &Stay, finding: &mut Finding) {
 
 /// A counted stay entered with no day left: its entry day is counted (not on a permit)
 /// and the window before it already holds the limit.
-fn entry_over_limit(person: &Person, stay: &Stay, ctx: &EngineContext, finding: &mut Finding) {
-    let counted_stay = !ctx.is_grandfathered(stay) && person.counted().contains(stay.entry_day);
-    if counted_stay && person.used_before(stay.entry_day) >= person.limit() {
+fn entry_over_limit(ledger: &Ledger, stay: &Stay, ctx: &EngineContext, finding: &mut Finding) {
+    let counted_stay = !ctx.is_grandfathered(stay) && ledger.counted().contains(stay.entry_day);
+    if counted_stay && ledger.used_before(stay.entry_day) >= ledger.limit() {
         finding.entries_over_limit += 1;
         finding.violations.push(Violation::EntryOverLimit {
             entry: stay.entry_day,
@@ -272,9 +272,9 @@ fn entry_over_limit(person: &Person, stay: &Stay, ctx: &EngineContext, finding: 
 
 /// Continuous: a part of a non-exempt stay free of permits longer than the limit; the
 /// longest such part is the person's longest stay.
-fn continuous(person: &Person, stay: &Stay, limit: Option<u32>, finding: &mut Finding) {
+fn continuous(ledger: &Ledger, stay: &Stay, limit: Option<u32>, finding: &mut Finding) {
     let mut longest_part = 0;
-    for (from, to) in person.permit_free_parts(stay) {
+    for (from, to) in ledger.permit_free_parts(stay) {
         longest_part = longest_part.max((to - from + 1) as u32);
         if let Some(max) = limit.filter(|&max| (to - from + 1) as u32 > max) {
             finding.continuous = true;
@@ -294,7 +294,7 @@ fn continuous(person: &Person, stay: &Stay, limit: Option<u32>, finding: &mut Fi
 /// A person still inside on as_of: days used, and the day they must leave by.
 fn in_country(
     history: &History,
-    person: &Person,
+    ledger: &Ledger,
     facts: &PersonFacts,
     continuous_limit: Option<u32>,
     ctx: &EngineContext,
@@ -305,10 +305,10 @@ fn in_country(
     };
     finding.in_country = true;
     finding.current_entry = Some(current.entry_day);
-    finding.days_used = Some(person.used(ctx.as_of) as u32);
+    finding.days_used = Some(ledger.used(ctx.as_of) as u32);
     if !current.exempt {
         if let Some((day, rule)) =
-            planning::must_leave_by(&history.stays, person, facts, continuous_limit, ctx)
+            planning::must_leave_by(&history.stays, ledger, facts, continuous_limit, ctx)
         {
             finding.must_leave_by = Some(day);
             finding.must_leave_rule = Some(rule);

@@ -1,7 +1,7 @@
 //! Days to come: the day a person in the country must leave by, and how long a stay
 //! entered on a given day may last (`check`'s planning mode, like the EU calculator's).
 
-use super::person::Person;
+use super::ledger::Ledger;
 use super::violation::BreakRule;
 use super::EngineContext;
 use crate::day::Day;
@@ -13,19 +13,19 @@ use crate::stays::{History, Stay};
 /// before the first day that staying on would break a rule.
 pub(super) fn must_leave_by(
     stays: &[Stay],
-    person: &Person,
+    ledger: &Ledger,
     facts: &PersonFacts,
     continuous_limit: Option<u32>,
     ctx: &EngineContext,
 ) -> Option<(Day, BreakRule)> {
     let current = stays.last().expect("an open stay");
-    if let Some((day, rule)) = person.first_break(current, current.entry_day, ctx.as_of) {
+    if let Some((day, rule)) = ledger.first_break(current, current.entry_day, ctx.as_of) {
         return Some((day - 1, rule));
     }
-    let horizon = person.horizon(ctx.as_of);
+    let horizon = ledger.horizon(ctx.as_of);
     let mut staying = stays.to_vec();
     staying.last_mut().expect("an open stay").exit_day = horizon;
-    let extended = Person::new(&staying, facts, continuous_limit, ctx);
+    let extended = Ledger::new(&staying, facts, continuous_limit, ctx);
     let current = staying.last().expect("an open stay");
     extended
         .first_break(current, ctx.as_of + 1, horizon)
@@ -61,7 +61,7 @@ pub fn plan_entry(
     ctx: &EngineContext,
     enter: Day,
 ) -> EntryPlan {
-    let probe = Person::new(&history.stays, facts, continuous_limit, ctx);
+    let probe = Ledger::new(&history.stays, facts, continuous_limit, ctx);
     if let Some(decided_on) = probe.ban_on(enter) {
         return EntryPlan {
             max_stay_days: Some(0),
@@ -85,8 +85,8 @@ pub fn plan_entry(
         exit_checkpoint: None,
     };
     stays.push(trip);
-    let person = Person::new(&stays, facts, continuous_limit, ctx);
-    match person.first_break(&trip, enter, horizon) {
+    let ledger = Ledger::new(&stays, facts, continuous_limit, ctx);
+    match ledger.first_break(&trip, enter, horizon) {
         Some((day, rule)) => EntryPlan {
             max_stay_days: Some((day - enter) as u32),
             limited_by: Some(rule),

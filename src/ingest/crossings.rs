@@ -301,7 +301,7 @@ pub fn person_hash(person_id: &str) -> u64 {
 /// offsets from the piece's first line until the piece is placed), rows read, and the
 /// earliest and latest local day of its valid rows (of every person, kept or not).
 #[derive(Default, Debug)]
-pub struct PieceOutcome {
+pub struct CrossingsRead {
     pub crossings: CrossingPiece,
     pub rejected: Vec<Rejected>,
     pub rows_read: u64,
@@ -310,11 +310,11 @@ pub struct PieceOutcome {
     pub days: Option<(Day, Day)>,
 }
 
-impl PieceOutcome {
+impl CrossingsRead {
     /// Room for the rows of a piece of about `bytes` of CSV (rows are some 50 bytes of
     /// text; memory reserved and never written costs nothing).
-    pub fn with_capacity(bytes: usize) -> PieceOutcome {
-        let mut outcome = PieceOutcome::default();
+    pub fn with_capacity(bytes: usize) -> CrossingsRead {
+        let mut outcome = CrossingsRead::default();
         outcome.crossings.rows.reserve(bytes / 32);
         outcome.crossings.hashes.reserve(bytes / 32);
         outcome.crossings.ids.reserve(bytes / 4);

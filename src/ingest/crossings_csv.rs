@@ -6,11 +6,11 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 
 use super::columns::{self, HeaderLayout};
-use super::crossings::PieceOutcome;
+use super::crossings::CrossingsRead;
 use super::csv_file::{header_names, CsvFile};
 use super::dialect::FileDialect;
 use super::options::IngestOptions;
-use super::parallel::{ParsedPiece, PieceSink, ReadLayout};
+use super::parallel::{PieceRecords, PieceSink, ReadLayout};
 use super::record::Fields;
 use super::row::{check_row, is_blank, readable_person_id, record_text, RawRecord};
 use super::source::Source;
@@ -19,7 +19,7 @@ use crate::accounting::Rejected;
 /// One CSV file of crossings as read: its pieces' outcomes in input order (lines placed),
 /// how it was read, and the blank lines around its header.
 pub struct CsvCrossings {
-    pub outcomes: Vec<PieceOutcome>,
+    pub outcomes: Vec<CrossingsRead>,
     pub dialect: FileDialect,
     pub leading_blank_lines: u64,
 }
@@ -56,7 +56,7 @@ pub fn read_csv_crossings(
                 label: Arc::clone(&label),
                 layout: Arc::clone(&header),
                 options,
-                outcome: PieceOutcome::with_capacity(piece_bytes),
+                outcome: CrossingsRead::with_capacity(piece_bytes),
             })
         },
     )?;
@@ -68,7 +68,7 @@ pub fn read_csv_crossings(
 }
 
 /// Turns a piece's line offsets into line numbers.
-fn place_lines(parsed: ParsedPiece<PieceOutcome>) -> PieceOutcome {
+fn place_lines(parsed: PieceRecords<CrossingsRead>) -> CrossingsRead {
     let mut outcome = parsed.piece;
     for rejected in &mut outcome.rejected {
         rejected.line += parsed.first_line;
@@ -81,7 +81,7 @@ pub struct CrossingSink<'o> {
     label: Arc<str>,
     layout: Arc<HeaderLayout>,
     options: &'o IngestOptions,
-    outcome: PieceOutcome,
+    outcome: CrossingsRead,
 }
 
 impl CrossingSink<'_> {
@@ -118,7 +118,7 @@ impl CrossingSink<'_> {
 }
 
 impl PieceSink for CrossingSink<'_> {
-    type Piece = PieceOutcome;
+    type Piece = CrossingsRead;
 
     fn record(&mut self, fields: &Fields, line_offset: u64) {
         self.row(fields, line_offset);
@@ -128,7 +128,7 @@ impl PieceSink for CrossingSink<'_> {
         self.outcome.blank_rows += count;
     }
 
-    fn finish(self) -> PieceOutcome {
+    fn finish(self) -> CrossingsRead {
         self.into_outcome()
     }
 }
@@ -140,13 +140,13 @@ impl<'o> CrossingSink<'o> {
             label: label.into(),
             layout: Arc::new(layout),
             options,
-            outcome: PieceOutcome::default(),
+            outcome: CrossingsRead::default(),
         }
     }
 
     /// The piece's outcome, its rows laid out by partition (sorted now, while the piece
     /// is still in cache).
-    pub fn into_outcome(mut self) -> PieceOutcome {
+    pub fn into_outcome(mut self) -> CrossingsRead {
         self.outcome.crossings.sort_by_partition();
         self.outcome
     }

@@ -14,7 +14,7 @@ use polars::prelude::{
 };
 
 use super::columns::HeaderLayout;
-use super::crossings::PieceOutcome;
+use super::crossings::CrossingsRead;
 use super::crossings_csv::CrossingSink;
 use super::options::IngestOptions;
 use super::source::{open_file, read_watched};
@@ -22,11 +22,11 @@ use crate::day::format_day;
 use crate::input::InputPath;
 
 /// Reads a Parquet export as one piece of rows, checked like CSV rows.
-pub fn read_parquet(input: &InputPath, options: &IngestOptions) -> Result<PieceOutcome> {
+pub fn read_parquet(input: &InputPath, options: &IngestOptions) -> Result<CrossingsRead> {
     read_watched(input, || read_parquet_file(input, options))
 }
 
-fn read_parquet_file(input: &InputPath, options: &IngestOptions) -> Result<PieceOutcome> {
+fn read_parquet_file(input: &InputPath, options: &IngestOptions) -> Result<CrossingsRead> {
     let label = input.label();
     let mut reader = ParquetReader::new(open_file(input)?);
     // polars (built without its time-zone support) drops a timestamp column's zone; the

@@ -5,7 +5,7 @@
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::crossings::{CrossingPiece, Crossings, PieceOutcome};
+use super::crossings::{CrossingPiece, Crossings, CrossingsRead};
 use super::crossings_csv::read_csv_crossings;
 use super::crossings_parquet;
 use super::csv_file::CsvFile;
@@ -40,7 +40,7 @@ impl Ingested {
     fn add_file(
         &mut self,
         label: &str,
-        outcomes: Vec<PieceOutcome>,
+        outcomes: Vec<CrossingsRead>,
         leading_blank_lines: u64,
         pieces: &mut Vec<CrossingPiece>,
     ) {
@@ -56,7 +56,7 @@ impl Ingested {
         self.files.push(rows);
     }
 
-    fn add(&mut self, outcome: PieceOutcome, pieces: &mut Vec<CrossingPiece>) {
+    fn add(&mut self, outcome: CrossingsRead, pieces: &mut Vec<CrossingPiece>) {
         self.rows_read += outcome.rows_read;
         self.rejected.extend(outcome.rejected);
         if let Some((first, last)) = outcome.days {

@@ -83,13 +83,13 @@ fn trailing_empty_fields(record: &Fields, width: usize) -> usize {
 
 /// A file's records, as the sinks made them, piece by piece.
 pub struct ParsedFile<P> {
-    pub pieces: Vec<ParsedPiece<P>>,
+    pub pieces: Vec<PieceRecords<P>>,
     /// Blank lines before the first data record (around the header).
     pub leading_blank_lines: u64,
 }
 
 /// A piece's records as its sink made them, and the line its first byte is on (from 1).
-pub struct ParsedPiece<P> {
+pub struct PieceRecords<P> {
     pub piece: P,
     pub first_line: u64,
 }
@@ -204,7 +204,7 @@ where
             },
         ) {
             if let Some(piece) = parse.piece {
-                pieces.push(ParsedPiece {
+                pieces.push(PieceRecords {
                     piece,
                     first_line: lines_before + 1,
                 });
@@ -236,7 +236,7 @@ where
 }
 
 /// What parsing one piece gave.
-struct PieceParse<P> {
+struct PieceSpan<P> {
     /// Where the parse began (`usize::MAX`: the piece found no place to begin).
     start: usize,
     /// Where the next record begins: at or past the piece's end, or at a record that
@@ -266,7 +266,7 @@ fn parse_batch<S, F>(
     piece_bytes: usize,
     make_sink: &F,
     watch: &BatchWatch,
-) -> Vec<PieceParse<S::Piece>>
+) -> Vec<PieceSpan<S::Piece>>
 where
     S: PieceSink,
     F: Fn(usize) -> S + Sync,
@@ -275,7 +275,7 @@ where
         .step_by(piece_bytes)
         .map(|from| (from, (from + piece_bytes).min(bytes.len())))
         .collect();
-    let guessed: Vec<PieceParse<S::Piece>> = spans
+    let guessed: Vec<PieceSpan<S::Piece>> = spans
         .par_iter()
         .enumerate()
         .map(|(index, &(from, to))| {
@@ -327,7 +327,7 @@ fn parse_piece<S, F>(
     at_end: bool,
     delimiter: u8,
     make_sink: &F,
-) -> PieceParse<S::Piece>
+) -> PieceSpan<S::Piece>
 where
     S: PieceSink,
     F: Fn(usize) -> S,
@@ -360,7 +360,7 @@ where
             }
         }
     }
-    PieceParse {
+    PieceSpan {
         start,
         end: pos,
         line_breaks,

@@ -76,7 +76,8 @@ fn digits(bytes: &[u8]) -> Option<u32> {
     all_digits.then_some(value)
 }
 
-struct Fields {
+/// A timestamp's parts as written, before they are checked.
+struct Parts {
     year: i32,
     month: u32,
     day: u32,
@@ -129,7 +130,7 @@ pub fn parse_timestamp(text: &str, tz: OffsetSeconds) -> Result<Timestamp, Strin
 }
 
 /// Splits the text into its parts, or `None` if its shape is not one of the accepted forms.
-fn split_fields(b: &[u8]) -> Option<Result<Fields, String>> {
+fn split_fields(b: &[u8]) -> Option<Result<Parts, String>> {
     // DD.MM.YYYY[ HH:MM[:SS]]
     if b.len() >= 10 && b[2] == b'.' && b[5] == b'.' {
         let (day, month, year) = (digits(&b[0..2])?, digits(&b[3..5])?, digits(&b[6..10])?);
@@ -143,7 +144,7 @@ fn split_fields(b: &[u8]) -> Option<Result<Fields, String>> {
         if !rest.is_empty() {
             return None;
         }
-        return Some(Ok(Fields {
+        return Some(Ok(Parts {
             year: year as i32,
             month,
             day,
@@ -159,7 +160,7 @@ fn split_fields(b: &[u8]) -> Option<Result<Fields, String>> {
         return None;
     }
     let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
-    let mut fields = Fields {
+    let mut fields = Parts {
         year: year as i32,
         month,
         day,

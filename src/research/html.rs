@@ -93,14 +93,11 @@ figure {{ margin: 2em 0; }} figcaption {{ color: #555; font-size: 0.9em; }}
         })
         .collect();
     let marker_position = tables.effective_from.and_then(|day| {
-        let date = crate::day::to_naive(day);
-        let month = date.format("%Y-%m").to_string();
+        let (year, month_number, day_of_month) = crate::day::civil_from_days(day);
+        let month = format!("{year:04}-{month_number:02}");
         let index = tables.per_month.keys().position(|m| *m == month)?;
-        let days_in_month = crate::day::days_in_month(
-            chrono::Datelike::year(&date),
-            chrono::Datelike::month(&date),
-        );
-        Some(index as f64 + f64::from(chrono::Datelike::day(&date) - 1) / f64::from(days_in_month))
+        let days_in_month = crate::day::days_in_month(year, month_number);
+        Some(index as f64 + f64::from(day_of_month - 1) / f64::from(days_in_month))
     });
     let marker_text = effective
         .as_ref()

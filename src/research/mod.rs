@@ -420,18 +420,11 @@ impl VisaRun {
 
 /// `YYYY-MM` of every month from `first` to `last`.
 fn months_between(first: Day, last: Day) -> Vec<String> {
-    let (first, last) = (crate::day::to_naive(first), crate::day::to_naive(last));
+    let (first_year, first_month, _) = crate::day::civil_from_days(first);
+    let (last_year, last_month, _) = crate::day::civil_from_days(last);
     let mut months = Vec::new();
-    let (mut year, mut month) = (
-        chrono::Datelike::year(&first),
-        chrono::Datelike::month(&first),
-    );
-    while (year, month)
-        <= (
-            chrono::Datelike::year(&last),
-            chrono::Datelike::month(&last),
-        )
-    {
+    let (mut year, mut month) = (first_year, first_month);
+    while (year, month) <= (last_year, last_month) {
         months.push(format!("{year:04}-{month:02}"));
         (year, month) = if month == 12 {
             (year + 1, 1)

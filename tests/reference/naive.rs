@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use stayaudit::day::Day;
-use stayaudit::engine::{add_years, evaluate, plan_entry, EngineContext, Finding};
+use stayaudit::engine::{evaluate, plan_entry, EngineContext, Finding};
 use stayaudit::facts::PersonFacts;
 use stayaudit::nationality::Nationality;
 use stayaudit::rules::{GrandfatherPolicy, RuleSet};
@@ -294,7 +294,7 @@ impl<'a> Naive<'a> {
     fn banned(&self, entry: Day) -> bool {
         let years = self.rules.entry_ban_years;
         self.case.facts.expulsions.iter().any(|&decided| {
-            years.is_some_and(|y| decided <= entry && entry < add_years(decided, y))
+            years.is_some_and(|y| decided <= entry && entry < anniversary(decided, y))
         })
     }
 
@@ -459,4 +459,14 @@ pub fn as_expected(f: Finding) -> Expected {
         missing_exit: f.anomalies.missing_exit,
         nationality_changed: f.anomalies.nationality_changed,
     }
+}
+
+/// The decision day's anniversary `years` later, by chrono's calendar (29 February
+/// becomes 28 February): independent of the engine's own date arithmetic.
+fn anniversary(day: Day, years: u32) -> Day {
+    let date = chrono::NaiveDate::from_num_days_from_ce_opt(day + 719_163).expect("in range");
+    let later = date
+        .checked_add_months(chrono::Months::new(12 * years))
+        .expect("in range");
+    chrono::Datelike::num_days_from_ce(&later) - 719_163
 }

@@ -1,7 +1,11 @@
 //! The serial reader: the `csv` crate, record after record, with line numbers counted
 //! from the bytes. This is how stayaudit read exports before the parallel reader; it is
 //! kept here as the reference that the parallel reader must equal on any input (rows,
-//! rejected rows with their lines, accounting), at any piece size. Shared by the
+//! rejected rows with their lines and fields, accounting), at any piece size. Each row
+//! is judged by this file's own reading of docs/RULES.md and the README (`judge_row`,
+//! timestamps through chrono's calendar), not by the tool's row checks, so a fault in
+//! those shows too. The reasons' words are the tool's own and are left out of the
+//! comparison (tests/robustness.rs and the unit tests pin them). Shared by the
 //! differential test and the `parallel_reader` fuzz target (included with `#[path]`).
 #![allow(dead_code)]
 
@@ -16,7 +20,7 @@ use stayaudit::ingest::columns::{required_names, ColumnMap, Field, HeaderLayout}
 use stayaudit::ingest::crossings::{partition_of, person_hash, Crossings, PARTITIONS};
 use stayaudit::ingest::dialect::choose_delimiter;
 use stayaudit::ingest::record::count_line_breaks;
-use stayaudit::ingest::row::{check_row, record_text, Directions};
+use stayaudit::ingest::row::record_text;
 use stayaudit::ingest::Ingested;
 
 /// One valid row, as both readers can state it.
@@ -46,7 +50,7 @@ pub struct ReadOut {
 pub fn parallel_out(ingested: &Ingested) -> ReadOut {
     ReadOut {
         rows: rows_of(&ingested.crossings),
-        rejected: ingested.rejected.clone(),
+        rejected: ingested.rejected.iter().map(without_reason).collect(),
         rows_read: ingested.rows_read,
         blank_rows: ingested.blank_rows,
         days: (ingested.first_day, ingested.last_day),
@@ -137,7 +141,6 @@ pub fn serial_read(
         blank_rows: 0,
         days: (None, None),
     };
-    let directions = Directions::default();
     loop {
         match csv_reader.read_byte_record(&mut record) {
             Ok(true) => {}
@@ -166,27 +169,19 @@ pub fn serial_read(
             continue;
         }
         out.rows_read += 1;
-        match check_row(&&record, &layout, tz, &directions) {
-            Ok(row) => {
-                let day = row.timestamp.day;
+        match judge_row(&record, &layout, tz) {
+            Ok((row, day)) => {
                 out.days = (
                     Some(out.days.0.map_or(day, |d| d.min(day))),
                     Some(out.days.1.map_or(day, |d| d.max(day))),
                 );
-                out.rows.push(RowOut {
-                    person_id: row.person_id.to_string(),
-                    instant: row.timestamp.instant,
-                    is_entry: row.is_entry,
-                    nationality: row.nationality.to_string(),
-                    basis: row.basis.into_owned(),
-                    checkpoint: row.checkpoint.to_string(),
-                });
+                out.rows.push(row);
             }
-            Err(error) => out.rejected.push(Rejected {
+            Err(field) => out.rejected.push(Rejected {
                 file: label.to_string(),
                 line,
-                field: error.field.to_string(),
-                reason: error.reason,
+                field: field.to_string(),
+                reason: String::new(),
                 record: record_text(&&record),
                 person_id: layout
                     .index(Field::PersonId)
@@ -203,6 +198,195 @@ pub fn serial_read(
     out.rows
         .sort_by_key(|row| partition_of(person_hash(&row.person_id)));
     Ok(out)
+}
+
+/// A rejected row without its reason's words (see the module's comment).
+fn without_reason(rejected: &Rejected) -> Rejected {
+    Rejected {
+        reason: String::new(),
+        ..rejected.clone()
+    }
+}
+
+/// One data record as the docs define a valid crossing row: its values and local day, or
+/// the field at fault. Fields are judged in the order person_id, nationality,
+/// direction, crossed_at, checkpoint, basis; the first fault is the one reported.
+fn judge_row(
+    record: &csv::ByteRecord,
+    layout: &HeaderLayout,
+    tz: i32,
+) -> std::result::Result<(RowOut, i32), &'static str> {
+    let extra_empty = (layout.width..record.len())
+        .all(|i| std::str::from_utf8(&record[i]).is_ok_and(|t| t.trim().is_empty()));
+    let width_ok = record.len() == layout.width
+        || (layout.trailing > 0 && record.len() == layout.width + layout.trailing && extra_empty);
+    if !width_ok {
+        return Err("record");
+    }
+    let text = |field: Field| -> std::result::Result<&str, &'static str> {
+        match layout.index(field) {
+            None => Ok(""),
+            Some(index) => std::str::from_utf8(&record[index])
+                .map(str::trim)
+                .map_err(|_| field.name()),
+        }
+    };
+    let person_id = text(Field::PersonId)?;
+    if person_id.is_empty() {
+        return Err("person_id");
+    }
+    let nationality = text(Field::Nationality)?;
+    if nationality.len() != 3 || !nationality.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err("nationality");
+    }
+    let direction = text(Field::Direction)?.to_lowercase();
+    let is_entry = match direction.as_str() {
+        "entry" | "in" | "въезд" | "кіру" | "кiру" => true,
+        "exit" | "out" | "выезд" | "шығу" | "шыгу" => false,
+        _ => return Err("direction"),
+    };
+    let (instant, day) = reference_timestamp(text(Field::CrossedAt)?, tz).ok_or("crossed_at")?;
+    let checkpoint = text(Field::Checkpoint)?;
+    let basis = text(Field::Basis)?;
+    let basis = if basis.is_empty() {
+        "visa_free".to_string()
+    } else {
+        basis
+            .chars()
+            .map(|c| match c {
+                '-' | ' ' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect()
+    };
+    Ok((
+        RowOut {
+            person_id: person_id.to_string(),
+            instant,
+            is_entry,
+            nationality: nationality.to_ascii_uppercase(),
+            basis,
+            checkpoint: checkpoint.to_string(),
+        },
+        day,
+    ))
+}
+
+/// A `crossed_at` in one of the README's forms, as (nanoseconds since the epoch, the day
+/// in the zone `tz`), the calendar and the clock checked by chrono: `YYYY-MM-DD`,
+/// `YYYY-MM-DD[T ]H[H]:MM[:SS[.f]]` then an optional space and `Z` or `±HH[[:]MM]`
+/// (-12:00..+14:00), or `DD.MM.YYYY[ H[H]:MM[:SS]]`; years 1900..2199.
+fn reference_timestamp(text: &str, tz: i32) -> Option<(i64, i32)> {
+    use chrono::{NaiveDate, NaiveTime};
+    let all_digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    // A date is ASCII: text whose first ten bytes are not whole characters is none.
+    if !text.is_char_boundary(text.len().min(10)) {
+        return None;
+    }
+    // The date, and what follows it.
+    let (year, month, day, rest, dotted) = if text.get(2..3) == Some(".") {
+        let (date, rest) = text.split_at(text.len().min(10));
+        let mut parts = date.split('.');
+        let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+        if !(all_digits(d, 2) && all_digits(m, 2) && all_digits(y, 4)) {
+            return None;
+        }
+        (y, m, d, rest, true)
+    } else {
+        let (date, rest) = text.split_at(text.len().min(10));
+        let mut parts = date.split('-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || !(all_digits(y, 4) && all_digits(m, 2) && all_digits(d, 2)) {
+            return None;
+        }
+        (y, m, d, rest, false)
+    };
+    let year: i32 = year.parse().ok()?;
+    if !(1900..=2199).contains(&year) {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(year, month.parse().ok()?, day.parse().ok()?)?;
+    // The clock: after `T`, `t` or a space (a space only in the dotted form).
+    let (mut time, mut nanos, mut offset) = (NaiveTime::MIN, 0u32, None);
+    if !rest.is_empty() {
+        let mut chars = rest.chars();
+        let separator = chars.next()?;
+        if !(separator == ' ' || (!dotted && (separator == 'T' || separator == 't'))) {
+            return None;
+        }
+        let clock = chars.as_str();
+        // The clock runs to the first character that is neither a digit nor ':'.
+        let end = clock
+            .find(|c: char| !(c.is_ascii_digit() || c == ':'))
+            .unwrap_or(clock.len());
+        let (hms, mut tail) = clock.split_at(end);
+        let parts: Vec<&str> = hms.split(':').collect();
+        let (h, m, s) = match parts.as_slice() {
+            [h, m] => (*h, *m, None),
+            [h, m, s] => (*h, *m, Some(*s)),
+            _ => return None,
+        };
+        if !((all_digits(h, 1) || all_digits(h, 2)) && all_digits(m, 2)) {
+            return None;
+        }
+        if s.is_some_and(|s| !all_digits(s, 2)) {
+            return None;
+        }
+        time = NaiveTime::from_hms_opt(
+            h.parse().ok()?,
+            m.parse().ok()?,
+            s.map_or(Some(0), |s| s.parse().ok())?,
+        )?;
+        if dotted {
+            if !tail.is_empty() {
+                return None;
+            }
+        } else {
+            // A fraction needs seconds.
+            if s.is_some() && (tail.starts_with('.') || tail.starts_with(',')) {
+                let digits: String = tail[1..].chars().take_while(char::is_ascii_digit).collect();
+                if digits.is_empty() || digits.len() > 9 {
+                    return None;
+                }
+                nanos = format!("{digits:0<9}").parse().ok()?;
+                tail = &tail[1 + digits.len()..];
+            }
+            let tail = tail.strip_prefix(' ').unwrap_or(tail);
+            if !tail.is_empty() {
+                offset = Some(reference_offset(tail)?);
+            }
+        }
+    }
+    let wall = date.and_time(time).and_utc().timestamp();
+    let utc = wall - i64::from(offset.unwrap_or(tz));
+    let local_day = (utc + i64::from(tz)).div_euclid(86_400);
+    Some((utc * 1_000_000_000 + i64::from(nanos), local_day as i32))
+}
+
+/// `Z` (any case), or `±HH`, `±HHMM`, `±HH:MM` within -12:00..+14:00, in seconds.
+fn reference_offset(text: &str) -> Option<i32> {
+    if text.eq_ignore_ascii_case("z") {
+        return Some(0);
+    }
+    let sign = match text.chars().next()? {
+        '+' => 1,
+        '-' => -1,
+        _ => return None,
+    };
+    let body = &text[1..];
+    let digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+    let (hours, minutes) = match body.len() {
+        2 => (body, "00"),
+        4 => (&body[..2], &body[2..]),
+        5 if &body[2..3] == ":" => (&body[..2], &body[3..]),
+        _ => return None,
+    };
+    if !(digits(hours) && digits(minutes)) {
+        return None;
+    }
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    let seconds = sign * (hours * 3600 + minutes * 60);
+    (minutes <= 59 && (-12 * 3600..=14 * 3600).contains(&seconds)).then_some(seconds)
 }
 
 /// Terminator bytes read but not yet passed, and the lines passed so far.

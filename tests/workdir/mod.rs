@@ -28,6 +28,33 @@ impl Run {
         String::from_utf8_lossy(&self.output.stderr).into_owned()
     }
 
+    /// Fails unless the run ended with the tool's own error (exit 2 and a
+    /// `stayaudit: error:` line, not a usage error of the argument parser, which exits
+    /// 2 too) saying `message`.
+    pub fn expect_error(&self, message: &str) -> &Run {
+        self.expect_code(2);
+        let stderr = self.stderr();
+        assert!(
+            stderr.contains("stayaudit: error: ") && stderr.contains(message),
+            "{}: expected an error saying {message:?}, got:\n{stderr}",
+            self.description
+        );
+        self
+    }
+
+    /// Fails unless the argument parser refused the command line (exit 2, its own
+    /// `error:` and `--help` lines) naming `message`.
+    pub fn expect_usage_error(&self, message: &str) -> &Run {
+        self.expect_code(2);
+        let stderr = self.stderr();
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains("--help") && stderr.contains(message),
+            "{}: expected a usage error naming {message:?}, got:\n{stderr}",
+            self.description
+        );
+        self
+    }
+
     /// Fails with the command, status, stdout and stderr unless the exit code is `code`.
     pub fn expect_code(&self, code: i32) -> &Run {
         assert_eq!(

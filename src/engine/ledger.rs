@@ -9,8 +9,9 @@ use crate::day::Day;
 use crate::facts::PersonFacts;
 use crate::stays::Stay;
 
-/// One person's counted days and limits, ready for questions about single days.
-pub struct Person<'a> {
+/// One person's ledger of days: the counted days and the limits, ready for questions
+/// about single days.
+pub struct Ledger<'a> {
     counted: DaySet,
     permits: DaySet,
     expulsions: &'a [Day],
@@ -21,16 +22,16 @@ pub struct Person<'a> {
     effective_from: Option<Day>,
 }
 
-impl<'a> Person<'a> {
+impl<'a> Ledger<'a> {
     pub fn new(
         stays: &[Stay],
         facts: &'a PersonFacts,
         continuous_limit: Option<u32>,
         ctx: &EngineContext,
-    ) -> Person<'a> {
+    ) -> Ledger<'a> {
         let permits = DaySet::from_intervals(facts.permits.clone());
         let counted = counted_days(stays, ctx);
-        Person {
+        Ledger {
             // Most persons hold no permit: nothing to take away.
             counted: if permits.runs().is_empty() {
                 counted
@@ -153,11 +154,10 @@ impl<'a> Person<'a> {
 
 /// The same calendar day `years` later (29 February becomes 28 February).
 pub fn add_years(day: Day, years: u32) -> Day {
-    let date = crate::day::to_naive(day);
-    let later = date
-        .checked_add_months(chrono::Months::new(12 * years))
-        .expect("date in range");
-    crate::day::from_naive(later)
+    let (year, month, day_of_month) = crate::day::civil_from_days(day);
+    let year = year + years as i32;
+    let day_of_month = day_of_month.min(crate::day::days_in_month(year, month));
+    crate::day::days_from_civil(year, month, day_of_month)
 }
 
 /// The counted days (docs/RULES.md "Which days count"): every day covered by some counted
@@ -214,6 +214,15 @@ mod tests {
     use super::*;
     use crate::rules::{GrandfatherPolicy, RuleSet};
 
+    #[test]
+    fn anniversaries_of_29_february_fall_on_28_february() {
+        let day = crate::day::days_from_civil;
+        assert_eq!(add_years(day(2020, 2, 29), 5), day(2025, 2, 28));
+        assert_eq!(add_years(day(2020, 2, 29), 4), day(2024, 2, 29));
+        assert_eq!(add_years(day(2019, 5, 10), 5), day(2024, 5, 10));
+        assert_eq!(add_years(day(2023, 12, 31), 1), day(2024, 12, 31));
+    }
+
     fn set(runs: &[(Day, Day)]) -> DaySet {
         DaySet::from_intervals(runs.to_vec())
     }
@@ -248,7 +257,7 @@ mod tests {
                 grandfather: GrandfatherPolicy::StaysEnteredBefore,
                 as_of: 100,
             };
-            let person = Person::new(&[], &facts, None, &ctx);
+            let person = Ledger::new(&[], &facts, None, &ctx);
             for (entry, exit) in [(1, 10), (3, 4), (11, 15), (41, 50), (5, 5)] {
                 let parts: Vec<(Day, Day)> = person.permit_free_parts(&stay(entry, exit)).collect();
                 let expected = set(&[(entry, exit)]).minus(&set(&permits)).runs().to_vec();
