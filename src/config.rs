@@ -53,13 +53,7 @@ impl Config {
         match self {
             Config::Audit(config) => {
                 config.run.files(&mut plan);
-                plan.read(
-                    "--pseudonymize-key-file",
-                    config
-                        .pseudonymize_key
-                        .as_ref()
-                        .map(|key| key.path.as_str()),
-                );
+                plan.read("--pseudonymize-key-file", path_of(&config.pseudonymize_key));
                 plan.write("-o", config.out.as_deref());
                 plan.write_if("--rejects", config.rejects.as_deref());
                 plan.write_if("--summary", config.summary.as_deref());
@@ -67,13 +61,7 @@ impl Config {
             }
             Config::Patterns(config) => {
                 config.run.files(&mut plan);
-                plan.read(
-                    "--pseudonymize-key-file",
-                    config
-                        .pseudonymize_key
-                        .as_ref()
-                        .map(|key| key.path.as_str()),
-                );
+                plan.read("--pseudonymize-key-file", path_of(&config.pseudonymize_key));
                 let folder = std::path::Path::new(&config.out);
                 for name in crate::research::OUTPUT_FILES {
                     let path = folder.join(name).to_string_lossy().into_owned();
@@ -108,6 +96,11 @@ impl Config {
             Config::Check(_) | Config::Diff(_) | Config::Rules(_) | Config::Generate(_) => None,
         }
     }
+}
+
+/// The path of an input that may not be given.
+fn path_of(input: &Option<InputPath>) -> Option<&str> {
+    input.as_ref().map(|input| input.path.as_str())
 }
 
 /// Where the rule set comes from.
@@ -245,18 +238,15 @@ impl RunConfig {
         for input in &self.inputs {
             plan.read("INPUT", Some(&input.path));
         }
-        plan.read("--permits", self.permits.as_ref().map(|p| p.path.as_str()));
-        plan.read(
-            "--expulsions",
-            self.expulsions.as_ref().map(|p| p.path.as_str()),
-        );
+        plan.read("--permits", path_of(&self.permits));
+        plan.read("--expulsions", path_of(&self.expulsions));
         if let RulesSource::File(path) = &self.rules {
             plan.read("--rules", Some(&path.path));
         }
     }
 
-    /// The pipeline's settings for a run on `as_of` (`None`: the data's last day), for
-    /// every person or only `only_person`. Reads the rule file, if there is one.
+    /// The pipeline's settings for what a command asks (`request`). Reads the rule file,
+    /// if there is one.
     pub fn pipeline(&self, request: PipelineRequest) -> Result<PipelineConfig> {
         let PipelineRequest {
             as_of,

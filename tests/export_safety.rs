@@ -326,6 +326,26 @@ fn has_open(pid: u32, path: &Path) -> bool {
         .any(|entry| std::fs::read_link(entry.path()).is_ok_and(|target| target == path))
 }
 
+/// Starts `stayaudit ARGS` in the folder, its stderr piped, and waits until it has `path`
+/// open (its read has begun) or has ended.
+fn start_reading(work: &Workdir, args: &[&str], path: &Path) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stayaudit"))
+        .args(args)
+        .current_dir(work.path("."))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !has_open(child.id(), path) && started.elapsed() < Duration::from_secs(20) {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child
+}
+
 /// An export cut to 1 MB at several moments of its read: every run ends with exit 0 and
 /// the whole file's report (the read was over), or with exit 2, the file named and no
 /// report; never a signal. The delays count from the moment the file is open, so the
@@ -374,20 +394,7 @@ fn an_export_cut_short_while_it_is_read_fails_cleanly() {
             if let Some(encoding) = extra {
                 args.extend(["--encoding", encoding]);
             }
-            let mut child = Command::new(env!("CARGO_BIN_EXE_stayaudit"))
-                .args(&args)
-                .current_dir(work.path("."))
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let started = Instant::now();
-            while !has_open(child.id(), &export) && started.elapsed() < Duration::from_secs(20) {
-                if child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            }
+            let child = start_reading(&work, &args, &export);
             std::thread::sleep(Duration::from_millis(delay_ms));
             std::fs::OpenOptions::new()
                 .write(true)
@@ -446,25 +453,16 @@ fn an_export_that_grows_or_is_replaced_while_read_fails_too() {
     for change in ["grow", "replace"] {
         std::fs::copy(work.path("whole.csv"), &export).unwrap();
         std::fs::copy(work.path("whole.csv"), work.path("next.csv")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_stayaudit"))
-            .args([
-                "audit",
-                "export.csv",
-                "-o",
-                "report.csv",
-                "-q",
-                "--threads",
-                "1",
-            ])
-            .current_dir(work.path("."))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while !has_open(child.id(), &export) && started.elapsed() < Duration::from_secs(20) {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let args = [
+            "audit",
+            "export.csv",
+            "-o",
+            "report.csv",
+            "-q",
+            "--threads",
+            "1",
+        ];
+        let child = start_reading(&work, &args, &export);
         match change {
             "grow" => {
                 use std::io::Write;

@@ -18,9 +18,10 @@ all-clear"), it fails with exit 2 and writes no report when no crossing row was 
 (stderr: `no crossing row was used`), when a file has more rejected rows than
 --max-rejected allows (`more than --max-rejected`), or when the rule set's effective date
 is after the audit date (`after the audit date`, docs/DECISIONS.md); one line for each
-reason that holds. Reads UTF-8 only (invalid
-bytes reject the row when in a field the audit reads), the delimiter detected from the
-header line. Standard library only (Python 3.11).
+reason that holds. Reads UTF-8 only (invalid bytes reject the row when in a field the
+audit reads), the delimiter detected from the header line; blank lines and filler rows
+are skipped (`blank_rows`), and Excel's trailing delimiter is read as the first data row
+shows it. Standard library only (Python 3.11).
 """
 
 import argparse
@@ -222,11 +223,7 @@ def detect_delimiter(path, text, forced):
     comma."""
     if forced is not None:
         return forced
-    name = path.lower()
-    for ext in (".gz", ".zst", ".zstd"):
-        if name.endswith(ext):
-            name = name[: -len(ext)]
-    if name.endswith((".tsv", ".tab")):
+    if path.lower().endswith((".tsv", ".tab")):  # the reference reads no compressed file
         return "\t"
     first = text.split("\n", 1)[0].rstrip("\r")
     if any(n in REQUIRED for n in header_names(first, ",")):

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Self-test of tools/reference_audit.py against every worked example of docs/RULES.md
-(read from the page's table) and further cases of imperfect records.
+(read from the page's table) and further cases of imperfect records, the analyst's
+morning (docs/DECISIONS.md: direction words, one-digit hours, trailing delimiters, blank
+and filler rows, `rejected_row`, --max-rejected and runs that used no row) and the treaty
+limits of docs/RULES.md "Continuous limits by nationality".
 
     python3 tools/test_reference_audit.py
 
@@ -318,7 +321,8 @@ CASES += [
     ("--max-rejected 49.9%", HEADER + "P1,RUS,entry,2023-03-01,,\nP1,RUS,sideways,2023-03-05,,\n",
      ["--max-rejected", "49.9%"], Exit(2, "more than --max-rejected")),
     ("--max-rejected applies per file, not over the run",
-     {"a.csv": HEADER + GOOD, "b.csv": HEADER + "P1,RUS,entry,2023-03-01,,\nP1,RUS,x,2023-03-05,,\n"},
+     {"a.csv": HEADER + GOOD,
+      "b.csv": HEADER + "P1,RUS,entry,2023-03-01,,\nP1,RUS,x,2023-03-05,,\n"},
      ["--max-rejected", "10%"], Exit(2, "b.csv: 1 of 2 rows rejected")),
     ("blank rows are no rows of the limit",
      HEADER + "P1,RUS,entry,2023-03-01,,\n" + ",,,,,\n" * 200 + "P1,RUS,x,2023-03-05,,\n",
