@@ -15,7 +15,9 @@ use polars::prelude::{Column, DataFrame, SortMultipleOptions};
 use rayon::prelude::*;
 
 use crate::day::Day;
-use crate::ingest::crossings::{local_day, CrossingPiece, Crossings, PARTITIONS, PARTITION_BITS};
+use crate::ingest::crossings::{
+    local_day, partition_of, person_hash, CrossingPiece, Crossings, PARTITIONS, PARTITION_BITS,
+};
 use crate::stays::{canonical_order, Crossing};
 
 /// The crossings, grouped: per partition, the polars-sorted person keys.
@@ -111,6 +113,53 @@ impl Grouped {
 
     pub fn partitions(&self) -> usize {
         self.partitions.len()
+    }
+
+    /// One person's records (every day), in input order, into `out` (emptied first);
+    /// `false` when the person has none. A lookup: the partition's sorted keys are
+    /// searched for the id's hash bits, and only that person's rows are read.
+    pub fn records_of(&self, person_id: &str, out: &mut Vec<Crossing>) -> Result<bool> {
+        out.clear();
+        let hash = person_hash(person_id);
+        let partition = partition_of(hash);
+        let part = &self.partitions[partition];
+        if part.rows == 0 {
+            return Ok(false);
+        }
+        let keys = part.frame.column("person_key")?.u64()?.rechunk();
+        let keys = keys.cont_slice()?;
+        let index_mask = (1u64 << part.index_bits) - 1;
+        let person_bits = ((hash << PARTITION_BITS) & !index_mask) >> part.index_bits;
+        let from = keys.partition_point(|&key| key >> part.index_bits < person_bits);
+        let to = from + keys[from..].partition_point(|&key| key >> part.index_bits == person_bits);
+        let mut indexes: Vec<u32> = keys[from..to]
+            .iter()
+            .map(|&key| (key & index_mask) as u32)
+            .collect();
+        // Input order (the keys of one person sort by their index in the partition).
+        indexes.sort_unstable();
+        let tz = self.crossings.tz;
+        for index in indexes {
+            // The run of rows the index falls in: runs are in partition order.
+            let run = part.runs.partition_point(|&(_, _, first)| first <= index) - 1;
+            let (piece, first_row, first_index) = part.runs[run];
+            let piece = &self.crossings.pieces[piece as usize];
+            let row = &piece.rows[(first_row + index - first_index) as usize];
+            // Another person may share the hash bits: only this id's rows are theirs.
+            if piece.id_bytes(row) != person_id.as_bytes() {
+                continue;
+            }
+            out.push(Crossing {
+                instant: row.instant,
+                seq: out.len() as u64,
+                day: local_day(row.instant, tz),
+                is_entry: row.is_entry(),
+                nationality: row.nationality(),
+                basis: piece.basis_rank[row.basis as usize],
+                checkpoint: piece.checkpoint_rank[row.checkpoint as usize],
+            });
+        }
+        Ok(!out.is_empty())
     }
 
     /// Calls `each` with every person of one partition: their id and their records on or
@@ -317,5 +366,54 @@ C,KGZ,entry,2023-03-03
         ];
         assert_eq!(persons(false), expected);
         assert_eq!(persons(true), expected);
+    }
+
+    /// A lookup finds exactly the records the walk over the partitions gives.
+    #[test]
+    fn a_person_looked_up_has_the_records_of_the_walk() {
+        let options = IngestOptions {
+            tz: 5 * 3600,
+            ..IngestOptions::default()
+        };
+        let file = CsvFile {
+            label: "t.csv",
+            text: TextEncoding::UTF8_DEFAULT,
+            tab_by_name: false,
+            watch: None,
+        };
+        // Enough persons that several share a partition.
+        let mut text = String::from("person_id,nationality,direction,crossed_at\n");
+        for person in 0..3000 {
+            for day in 1..=(person % 4 + 1) {
+                text.push_str(&format!("P{person},RUS,entry,2023-03-{day:02}\n"));
+            }
+        }
+        let read = read_csv_crossings(
+            &file,
+            Source::Stream(Box::new(std::io::Cursor::new(text.into_bytes()))),
+            &options,
+            ReadLayout::DEFAULT,
+        )
+        .unwrap();
+        let pieces = read.outcomes.into_iter().map(|o| o.crossings).collect();
+        let grouped = group(Crossings::merge(pieces, options.tz)).unwrap();
+        let mut walked = std::collections::HashMap::new();
+        let mut scratch = Scratch::default();
+        for partition in 0..grouped.partitions() {
+            grouped
+                .for_each_person(partition, Day::MAX, &mut scratch, |id, records| {
+                    walked.insert(id.to_string(), records.to_vec());
+                })
+                .unwrap();
+        }
+        assert_eq!(walked.len(), 3000);
+        let mut found = Vec::new();
+        for (id, records) in &walked {
+            assert!(grouped.records_of(id, &mut found).unwrap(), "{id}");
+            canonical_order(&mut found);
+            assert_eq!(&found, records, "{id}");
+        }
+        assert!(!grouped.records_of("P3000", &mut found).unwrap());
+        assert!(found.is_empty());
     }
 }

@@ -40,6 +40,7 @@ pub mod pseudonym;
 pub mod report;
 pub mod research;
 pub mod rules;
+pub mod spot_check;
 pub mod stays;
 pub mod synthetic;
 pub mod text;

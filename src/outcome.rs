@@ -76,30 +76,9 @@ impl Outcome {
         notes
     }
 
-    /// Stderr lines on how the files were read: one per file whose dialect was detected
-    /// rather than said, and one per file read as UTF-8 by default that had rows
-    /// rejected as not UTF-8 (the usual sign of a file in another encoding).
+    /// Stderr lines on how the files were read (see [`dialect_notes`]).
     pub fn dialect_notes(&self) -> Vec<String> {
-        let mut notes: Vec<String> = self.dialects.iter().filter_map(FileDialect::note).collect();
-        let not_utf8 = undecodable(encoding_rs::UTF_8);
-        for dialect in &self.dialects {
-            if dialect.encoding_from != EncodingFrom::Default {
-                continue;
-            }
-            let rows = self
-                .rejected
-                .iter()
-                .filter(|row| row.file == dialect.file && row.reason == not_utf8)
-                .count();
-            if rows > 0 {
-                notes.push(format!(
-                    "stayaudit: {}: {rows} row(s) rejected as not valid UTF-8; if the file is \
-                     in another encoding, name it with --encoding (e.g. windows-1251)",
-                    dialect.file
-                ));
-            }
-        }
-        notes
+        dialect_notes(&self.dialects, &self.rejected)
     }
 }
 
@@ -172,4 +151,29 @@ fn id_prefix(id: &str) -> u128 {
     let len = id.len().min(16);
     bytes[..len].copy_from_slice(&id.as_bytes()[..len]);
     u128::from_be_bytes(bytes)
+}
+
+/// Stderr lines on how the files were read: one per file whose dialect was detected
+/// rather than said, and one per file read as UTF-8 by default that had rows
+/// rejected as not UTF-8 (the usual sign of a file in another encoding).
+pub fn dialect_notes(dialects: &[FileDialect], rejected: &[Rejected]) -> Vec<String> {
+    let mut notes: Vec<String> = dialects.iter().filter_map(FileDialect::note).collect();
+    let not_utf8 = undecodable(encoding_rs::UTF_8);
+    for dialect in dialects {
+        if dialect.encoding_from != EncodingFrom::Default {
+            continue;
+        }
+        let rows = rejected
+            .iter()
+            .filter(|row| row.file == dialect.file && row.reason == not_utf8)
+            .count();
+        if rows > 0 {
+            notes.push(format!(
+                "stayaudit: {}: {rows} row(s) rejected as not valid UTF-8; if the file is \
+                 in another encoding, name it with --encoding (e.g. windows-1251)",
+                dialect.file
+            ));
+        }
+    }
+    notes
 }

@@ -12,11 +12,12 @@ use std::time::Instant;
 use anyhow::Result;
 use rayon::prelude::*;
 
-use crate::accounting::{RejectLimit, Rejected, RowAccounting};
+use crate::accounting::{FactRows, FileRows, RejectLimit, Rejected, RowAccounting};
 use crate::day::Day;
 use crate::engine::{evaluate, EngineContext};
 use crate::facts::Facts;
 use crate::frame::{group, Grouped, Scratch};
+use crate::ingest::dialect::FileDialect;
 use crate::ingest::side_files::read_side_files;
 use crate::ingest::{read_inputs, IngestOptions};
 use crate::input::InputPath;
@@ -46,7 +47,32 @@ pub struct PipelineConfig {
     pub max_rejected: RejectLimit,
 }
 
-pub fn run(options: &PipelineConfig) -> Result<Outcome> {
+/// What reading and grouping give, before anyone is judged: every person's records
+/// grouped, the side files' facts, and where every row went so far. `audit` and
+/// `patterns` go on to judge everyone ([`run`]); `check` and `serve` judge one person at
+/// a time, from these records (`spot_check`).
+pub struct Loaded {
+    /// The valid rows grouped by person (`None` when no row was valid).
+    pub grouped: Option<Grouped>,
+    pub facts: Facts,
+    /// Crossings first, then permits, then expulsions, each in file order.
+    pub rejected: Vec<Rejected>,
+    /// The crossing rows read, rejected and blank (the rest is known once judged).
+    pub accounting: RowAccounting,
+    /// Valid crossing rows (kept, of the wanted person when there is one).
+    pub valid_rows: u64,
+    pub files: Vec<FileRows>,
+    pub dialects: Vec<FileDialect>,
+    pub permit_rows: Option<FactRows>,
+    pub expulsion_rows: Option<FactRows>,
+    /// Earliest and latest local day of any valid crossing row (`None`: no valid row).
+    pub first_day: Option<Day>,
+    pub last_day: Option<Day>,
+    pub seconds: StageSeconds,
+}
+
+/// Reads every input and groups the valid rows by person.
+pub fn load(options: &PipelineConfig) -> Result<Loaded> {
     let clock = Instant::now();
     let ingested = read_inputs(&options.inputs, &options.ingest)?;
     let mut side = read_side_files(
@@ -54,7 +80,7 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
         options.expulsions.as_ref(),
         &options.ingest,
     )?;
-    let mut accounting = RowAccounting {
+    let accounting = RowAccounting {
         rows_read: ingested.rows_read,
         rows_rejected: ingested.rejected.len() as u64,
         blank_rows: ingested.blank_rows,
@@ -66,33 +92,73 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
     dialects.append(&mut side.dialects);
     let mut files = ingested.files;
     files.append(&mut side.files);
-    let rejected_rows = rejected_rows_by_person(&rejected);
     let mut seconds = StageSeconds {
         read: clock.elapsed().as_secs_f64(),
         ..StageSeconds::default()
     };
-    let as_of = options.as_of.or(ingested.last_day);
     let valid_rows = ingested.crossings.len() as u64;
-    let (crossings, persons) = match (as_of, ingested.first_day) {
-        (Some(as_of), Some(first_input_day)) => {
+    let grouped = match ingested.first_day {
+        Some(_) => {
             let clock = Instant::now();
             let grouped = group(ingested.crossings)?;
             seconds.group = clock.elapsed().as_secs_f64();
+            Some(grouped)
+        }
+        // Nothing valid: every row was rejected (or there were none).
+        None => None,
+    };
+    Ok(Loaded {
+        grouped,
+        facts: side.facts,
+        rejected,
+        accounting,
+        valid_rows,
+        files,
+        dialects,
+        permit_rows: side.permits,
+        expulsion_rows: side.expulsions,
+        first_day: ingested.first_day,
+        last_day: ingested.last_day,
+        seconds,
+    })
+}
+
+/// Reads, groups and judges every person as of the audit date.
+pub fn run(options: &PipelineConfig) -> Result<Outcome> {
+    let loaded = load(options)?;
+    let Loaded {
+        grouped,
+        facts,
+        rejected,
+        mut accounting,
+        valid_rows,
+        files,
+        dialects,
+        permit_rows,
+        expulsion_rows,
+        first_day,
+        last_day,
+        mut seconds,
+    } = loaded;
+    let rejected_rows = rejected_rows_by_person(&rejected);
+    let as_of = options.as_of.or(last_day);
+    let (names, persons) = match (grouped, as_of, first_day) {
+        (Some(grouped), Some(as_of), Some(first_input_day)) => {
             let clock = Instant::now();
             let (persons, after_as_of) = evaluate_all(
                 &grouped,
                 options,
-                &side.facts,
+                &facts,
                 &rejected_rows,
                 as_of,
                 first_input_day,
             )?;
             seconds.evaluate = clock.elapsed().as_secs_f64();
             accounting.after_as_of = after_as_of;
-            (grouped.into_crossings(), persons)
+            let crossings = grouped.into_crossings();
+            ((crossings.checkpoints, crossings.bases), persons)
         }
-        // Nothing valid to audit: every row was rejected (or there were none).
-        _ => (ingested.crossings, Persons::default()),
+        _ => ((Vec::new(), Vec::new()), Persons::default()),
     };
     accounting.duplicates = persons
         .iter()
@@ -105,15 +171,15 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
         rejected,
         accounting,
         files,
-        permit_rows: side.permits,
-        expulsion_rows: side.expulsions,
+        permit_rows,
+        expulsion_rows,
         as_of,
         stays,
-        checkpoints: crossings.checkpoints,
-        bases: crossings.bases,
-        first_day: ingested.first_day,
-        last_day: ingested.last_day,
-        facts: side.facts,
+        checkpoints: names.0,
+        bases: names.1,
+        first_day,
+        last_day,
+        facts,
         dialects,
         seconds,
     })
