@@ -421,6 +421,43 @@ fn a_row_with_one_field_too_many_is_rejected_where_rows_do_not_end_with_a_delimi
     ])
     .expect_code(0);
     assert_eq!(work.read("r.csv"), "file,line,field,reason,record\n");
+
+    // Excel's filler rows (only delimiters) say nothing about the trailing delimiter:
+    // the first row with data decides, whatever filler comes before it.
+    work.write(
+        "filler_first.csv",
+        format!("{header},,,,,,\nA,RUS,entry,2023-03-01,KORDAY,\nB,RUS,entry,2023-03-01,ALA-AIRPORT, T2,\n"),
+    );
+    work.run(&[
+        "audit",
+        "filler_first.csv",
+        "--max-rejected",
+        "100%",
+        "--rejects",
+        "r.csv",
+        "-q",
+    ])
+    .expect_code(0);
+    assert!(
+        work.read("r.csv")
+            .contains("filler_first.csv,4,record,\"expected 6 fields, found 7\""),
+        "{}",
+        work.read("r.csv")
+    );
+    work.write(
+        "filler_then_trailing.csv",
+        format!("{header},,\nA,RUS,entry,2023-03-01,KORDAY,,\nB,RUS,entry,2023-03-01,ALA,,\n"),
+    );
+    work.run(&[
+        "audit",
+        "filler_then_trailing.csv",
+        "--rejects",
+        "r.csv",
+        "--all-persons",
+        "-q",
+    ])
+    .expect_code(0);
+    assert_eq!(work.read("r.csv"), "file,line,field,reason,record\n");
 }
 
 #[test]

@@ -95,6 +95,8 @@ fn token() -> impl Strategy<Value = Vec<u8>> {
         // Excel's trailing delimiter, and its filler rows.
         1 => Just(b"P22,RUS,entry,2023-03-01,K,,".to_vec()),
         1 => Just(b",,,,,".to_vec()),
+        1 => Just(b",,".to_vec()),
+        1 => Just(b",,,,,,,".to_vec()),
         1 => Just(b" , ,,,,\t".to_vec()),
         6 => Just(b"\n".to_vec()),
         2 => Just(b"\r\n".to_vec()),

@@ -21,6 +21,7 @@ use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
+use super::row::is_blank;
 use super::source::{fill, mapped::GuardedMap, Source};
 
 use super::record::{count_line_breaks, skip_terminators, Fields, RecordScanner, Scan};
@@ -63,6 +64,31 @@ pub struct Head<'h, 'f> {
     /// Empty fields the first data record carries beyond the header's (Excel in a `;`
     /// locale ends rows with a delimiter the header lacks): rows may have as many.
     pub trailing: usize,
+}
+
+/// The empty fields the first data record from `start` has beyond `width` (blank and
+/// filler records skipped); 0 without a data record; `None` when the batch ends before
+/// one is whole.
+fn first_data_trailing(
+    bytes: &[u8],
+    mut start: usize,
+    at_end: bool,
+    delimiter: u8,
+    width: usize,
+) -> Option<usize> {
+    let mut scanner = RecordScanner::new(delimiter);
+    while start < bytes.len() {
+        match scanner.scan(bytes, start, at_end) {
+            Scan::Record { fields, next, .. } => {
+                if !is_blank(&fields) {
+                    return Some(trailing_empty_fields(&fields, width));
+                }
+                start = next;
+            }
+            Scan::Incomplete => return None,
+        }
+    }
+    Some(0)
 }
 
 /// How many empty fields `record` has beyond `width` (0 when one of them holds text,
@@ -157,16 +183,10 @@ where
             } = RecordScanner::new(delimiter).scan(bytes, start, batch.at_end)
             {
                 // The first data record shows whether the file's rows end with empty
-                // fields the header lacks (Excel's trailing `;`).
-                let mut scanner = RecordScanner::new(delimiter);
+                // fields the header lacks (Excel's trailing `;`); filler rows before it
+                // hold no data and say nothing.
                 let trailing =
-                    match (next < bytes.len()).then(|| scanner.scan(bytes, next, batch.at_end)) {
-                        None => Some(0),
-                        Some(Scan::Record { fields: first, .. }) => {
-                            Some(trailing_empty_fields(&first, fields.len()))
-                        }
-                        Some(Scan::Incomplete) => None,
-                    };
+                    first_data_trailing(bytes, next, batch.at_end, delimiter, fields.len());
                 if let Some(trailing) = trailing {
                     let before = count_line_breaks(&bytes[bom..start]);
                     let head = Head {

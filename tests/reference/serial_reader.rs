@@ -151,7 +151,15 @@ pub fn serial_read(
             .borrow_mut()
             .line_of_record(csv_reader.position().byte());
         record_lines += lines_of(line, &record);
-        // Rows may end with as many empty fields beyond the header's as the first has.
+        if record
+            .iter()
+            .all(|field| std::str::from_utf8(field).is_ok_and(|text| text.trim().is_empty()))
+        {
+            out.blank_rows += 1;
+            continue;
+        }
+        // Rows may end with as many empty fields beyond the header's as the first row of
+        // data (a filler row is none) has.
         if std::mem::take(&mut first_data) && record.len() > header_width {
             let extra = header_width..record.len();
             if extra
@@ -160,13 +168,6 @@ pub fn serial_read(
             {
                 layout.trailing = extra.len();
             }
-        }
-        if record
-            .iter()
-            .all(|field| std::str::from_utf8(field).is_ok_and(|text| text.trim().is_empty()))
-        {
-            out.blank_rows += 1;
-            continue;
         }
         out.rows_read += 1;
         match judge_row(&record, &layout, tz) {
