@@ -60,6 +60,51 @@ pub enum Command {
     Rules(RulesArgs),
     /// Write a realistic synthetic export (same seed, same bytes), for benchmarks and tests.
     Generate(GenerateArgs),
+    /// Answer spot checks over HTTP from an index kept in memory: check's answers, at once.
+    Serve(ServeArgs),
+}
+
+/// `stayaudit serve`: check's answers over HTTP.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Crossing export(s), as for `audit`; read once, and again on SIGHUP or POST /-/reload.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// Address and port to listen on; an address other than loopback needs --token-file
+    /// and --access-log.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub listen: String,
+
+    /// Who may ask: one `name:token` a line; every request then needs
+    /// `Authorization: Bearer TOKEN`.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<String>,
+
+    /// Append one JSON line per lookup: time, who, remote address, person, parameters,
+    /// status.
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<String>,
+
+    /// Another name the service is reached by (the Host header), besides the listen
+    /// address (repeatable).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+
+    /// Requests handled at once; more get 503.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_connections: usize,
+
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Nothing on stderr but errors and the listening line.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Args, Debug)]

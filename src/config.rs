@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use crate::accounting::RejectLimit;
 use crate::cli::{
     AuditArgs, CheckArgs, Cli, Command, DialectArgs, DiffArgs, FormatArg, GapsArg, GenerateArgs,
-    GrandfatherArg, PatternsArgs, RuleArgs, RulesArgs,
+    GrandfatherArg, PatternsArgs, RuleArgs, RulesArgs, ServeArgs,
 };
 use crate::day::{parse_day, Day};
 use crate::ingest::columns::ColumnMap;
@@ -32,6 +32,7 @@ pub enum Config {
     Diff(DiffConfig),
     Rules(RulesConfig),
     Generate(GenerateConfig),
+    Serve(ServeConfig),
 }
 
 impl Config {
@@ -43,6 +44,7 @@ impl Config {
             Command::Diff(args) => Config::Diff(DiffConfig::new(args)?),
             Command::Rules(args) => Config::Rules(RulesConfig::new(args)),
             Command::Generate(args) => Config::Generate(GenerateConfig::new(args)?),
+            Command::Serve(args) => Config::Serve(ServeConfig::new(args)?),
         })
     }
 
@@ -84,6 +86,11 @@ impl Config {
                 plan.write("the rule set", None);
             }
             Config::Generate(config) => plan.write("-o", config.out.as_deref()),
+            Config::Serve(config) => {
+                config.run.files(&mut plan);
+                plan.read("--token-file", path_of(&config.token_file));
+                plan.write_if("--access-log", config.access_log.as_deref());
+            }
         }
         plan
     }
@@ -93,6 +100,7 @@ impl Config {
         match self {
             Config::Audit(config) => config.threads,
             Config::Patterns(config) => config.threads,
+            Config::Serve(config) => config.threads,
             Config::Check(_) | Config::Diff(_) | Config::Rules(_) | Config::Generate(_) => None,
         }
     }
@@ -465,6 +473,67 @@ impl CheckConfig {
             days: args.days,
             earliest: args.earliest,
             json: args.json,
+            quiet: args.quiet,
+        })
+    }
+}
+
+/// `stayaudit serve`.
+pub struct ServeConfig {
+    pub run: RunConfig,
+    /// Where to listen.
+    pub listen: std::net::SocketAddr,
+    /// `name:token` lines; `None`: no authentication (loopback only).
+    pub token_file: Option<InputPath>,
+    /// Where each lookup is recorded.
+    pub access_log: Option<String>,
+    /// Host header values accepted besides the listen address (and `localhost` on
+    /// loopback).
+    pub allow_hosts: Vec<String>,
+    /// Requests handled at once.
+    pub max_connections: usize,
+    /// Worker threads (`None`: all cores).
+    pub threads: Option<usize>,
+    /// Nothing on stderr but errors and the listening line.
+    pub quiet: bool,
+}
+
+impl ServeConfig {
+    fn new(args: ServeArgs) -> Result<ServeConfig> {
+        let listen: std::net::SocketAddr = args.listen.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "--listen {}: expected ADDRESS:PORT, e.g. 127.0.0.1:8080 or [::1]:8080",
+                args.listen
+            )
+        })?;
+        // Personal data: beyond this machine only with names and a trail of lookups.
+        if !listen.ip().is_loopback() {
+            let missing: Vec<&str> = [
+                args.token_file.is_none().then_some("--token-file"),
+                args.access_log.is_none().then_some("--access-log"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !missing.is_empty() {
+                bail!(
+                    "--listen {listen} is not a loopback address: a service others can reach \
+                     needs {} (who may ask, and a record of who looked up whom)",
+                    missing.join(" and ")
+                );
+            }
+        }
+        if args.max_connections == 0 {
+            bail!("--max-connections must be at least 1");
+        }
+        Ok(ServeConfig {
+            run: RunConfig::new(&args.inputs, &args.rules)?,
+            listen,
+            token_file: args.token_file.map(InputPath::new),
+            access_log: args.access_log,
+            allow_hosts: args.allow_hosts,
+            max_connections: args.max_connections,
+            threads: threads(args.threads)?,
             quiet: args.quiet,
         })
     }

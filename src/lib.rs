@@ -40,6 +40,7 @@ pub mod pseudonym;
 pub mod report;
 pub mod research;
 pub mod rules;
+pub mod serve;
 pub mod spot_check;
 pub mod stays;
 pub mod synthetic;

@@ -9,9 +9,6 @@ use stayaudit::exit::{is_broken_pipe, Status};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(error) = stayaudit::output::exit_cleanly_on_interrupt() {
-        eprintln!("stayaudit: warning: {error:#}");
-    }
     match run(cli) {
         Ok(status) => status.into(),
         Err(error) if is_broken_pipe(&error) => Status::Success.into(),
@@ -26,6 +23,13 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<Status> {
     let config = Config::from_cli(cli)?;
     config.files().check()?;
+    // A server stops gracefully on its own signals; every other command stops at once on
+    // Ctrl-C or SIGTERM, removing any output half-written.
+    if !matches!(config, Config::Serve(_)) {
+        if let Err(error) = stayaudit::output::exit_cleanly_on_interrupt() {
+            eprintln!("stayaudit: warning: {error:#}");
+        }
+    }
     set_up_threads(config.threads())?;
     stayaudit::cmd::run(config)
 }

@@ -47,7 +47,7 @@ pub enum Refusal {
     NoUsableRow {
         person: String,
         rejected: usize,
-        first: Rejected,
+        first: Box<Rejected>,
     },
     /// The person's records all come after the day checked.
     NothingBefore { person: String, on: Day },
@@ -222,7 +222,7 @@ impl SpotIndex {
                 return Err(Refusal::NoUsableRow {
                     person: person_id.to_string(),
                     rejected: rejected.len(),
-                    first: (*first).clone(),
+                    first: Box::new((*first).clone()),
                 });
             }
             return Err(Refusal::UnknownPerson {
@@ -235,7 +235,7 @@ impl SpotIndex {
                 return Err(Refusal::NoUsableRow {
                     person: person_id.to_string(),
                     rejected: rejected.len(),
-                    first: (*first).clone(),
+                    first: Box::new((*first).clone()),
                 });
             }
             return Err(Refusal::NothingBefore {

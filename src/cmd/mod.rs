@@ -7,6 +7,7 @@ pub mod diff;
 pub mod generate;
 pub mod patterns;
 pub mod rules;
+pub mod serve;
 
 use anyhow::Result;
 
@@ -21,5 +22,6 @@ pub fn run(config: Config) -> Result<Status> {
         Config::Diff(config) => diff::run(config),
         Config::Rules(config) => rules::run(config),
         Config::Generate(config) => generate::run(config),
+        Config::Serve(config) => serve::run(config),
     }
 }

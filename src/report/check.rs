@@ -124,6 +124,11 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The latest day of any valid row of the export, as written.
+    pub fn export_last_day(&self) -> &str {
+        &self.export_last_day
+    }
+
     /// The answer for one person on `subject.on`, with planning's answers.
     pub fn new(subject: &Subject, planning: &Planning) -> Answer {
         let Subject {
