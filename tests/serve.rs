@@ -423,6 +423,21 @@ fn only_token_holders_may_look_and_every_lookup_is_logged_with_who() {
         !log.contains("aaaaaaaa") && !log.contains("bbbbbbbb"),
         "{log}"
     );
+
+    // A line deleted from the token file revokes its token at the next reload.
+    work.write("tokens.txt", "border-app:bbbbbbbbbbbbbbbbbbbbbbbbbbbb\n");
+    let reply = server.send("POST", "/-/reload", &[("Authorization", &officer)]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let asked = |authorization: &str| {
+        server
+            .send(
+                "GET",
+                "/api/check?person=P00000004",
+                &[("Authorization", authorization)],
+            )
+            .status
+    };
+    assert_eq!((asked(&officer), asked(&app)), (401, 200));
 }
 
 #[test]

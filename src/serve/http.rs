@@ -194,15 +194,16 @@ async fn route(service: &Arc<Service>, request: Request<Incoming>, remote: Socke
 
 /// Who is asking: the token's holder (`local` without a token file), or a 401.
 #[allow(clippy::result_large_err)] // the error is the response itself, made once
-fn who<'s>(service: &'s Service, request: &Request<Incoming>) -> Result<&'s str, Answer> {
-    let Some(tokens) = &service.tokens else {
-        return Ok("local");
+fn who(service: &Service, request: &Request<Incoming>) -> Result<String, Answer> {
+    let Some(tokens) = service.tokens() else {
+        return Ok("local".into());
     };
     let holder = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| tokens.authorized(value));
+        .and_then(|value| tokens.authorized(value))
+        .map(str::to_string);
     holder.ok_or_else(|| {
         let mut answer = error(
             StatusCode::UNAUTHORIZED,
@@ -342,7 +343,7 @@ fn lookup(
         }
         log.record(&Lookup {
             time: utc_now(),
-            who: holder,
+            who: holder.as_deref(),
             remote: remote_text(remote),
             path: request.uri().path(),
             person: Some(person),

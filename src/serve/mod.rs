@@ -3,9 +3,9 @@
 //! The inputs are read once through the pipeline (`pipeline::load`: read and grouped,
 //! nobody judged) into a `spot_check::SpotIndex`; each question is answered from it by
 //! the code that answers `check`, so the API gives exactly `check --json`'s object.
-//! SIGHUP or `POST /-/reload` reads the inputs again while the old index keeps
-//! answering, and swaps the new one in whole; a failed reload keeps the old. SIGTERM and
-//! Ctrl-C stop accepting, let requests in flight finish, and exit 0.
+//! SIGHUP or `POST /-/reload` reads the inputs (and the token file) again while the old
+//! index keeps answering, and swaps the new one in whole; a failed reload keeps the old.
+//! SIGTERM and Ctrl-C stop accepting, let requests in flight finish, and exit 0.
 //!
 //! The service runs on tokio and hyper (HTTP/1.1). A connection must send its headers
 //! within [`HEADER_TIMEOUT`] (a client trickling them is dropped without holding anyone
@@ -61,13 +61,26 @@ pub struct Service {
     current: RwLock<Option<Arc<Served>>>,
     /// One reload at a time.
     reloading: tokio::sync::Mutex<()>,
-    tokens: Option<Tokens>,
+    /// Who may ask (none without --token-file): read again on every reload, so a line
+    /// deleted from the file revokes its token.
+    tokens: Option<RwLock<Arc<Tokens>>>,
     access_log: Option<AccessLog>,
     /// Host header values accepted, lower case, each with and without the port.
     hosts: Vec<String>,
 }
 
 impl Service {
+    /// The tokens in force, if there is a token file.
+    fn tokens(&self) -> Option<Arc<Tokens>> {
+        self.tokens.as_ref().map(|tokens| {
+            Arc::clone(
+                &tokens
+                    .read()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            )
+        })
+    }
+
     /// The index being served, if one is loaded.
     fn served(&self) -> Option<Arc<Served>> {
         self.current
@@ -76,9 +89,16 @@ impl Service {
             .clone()
     }
 
-    /// Reads the inputs into a new index (on the calling thread: a blocking task).
-    fn load(&self) -> Result<Served> {
+    /// Reads the token file and the inputs into new tokens and a new index (on the
+    /// calling thread: a blocking task).
+    fn load(&self) -> Result<(Option<Tokens>, Served)> {
         let clock = Instant::now();
+        let tokens = self
+            .config
+            .token_file
+            .as_ref()
+            .map(Tokens::load)
+            .transpose()?;
         let options = self.config.run.pipeline(PipelineRequest {
             as_of: None,
             only_person: None,
@@ -106,12 +126,13 @@ impl Service {
             .iter()
             .map(|input| input.label().to_string())
             .collect();
-        Ok(Served {
+        let served = Served {
             index: SpotIndex::new(loaded, &options),
             loaded_at: utc_now(),
             load_seconds: clock.elapsed().as_secs_f64(),
             inputs,
-        })
+        };
+        Ok((tokens, served))
     }
 
     /// Reads the inputs again and swaps the new index in; on failure the old one stays.
@@ -123,7 +144,10 @@ impl Service {
             .await
             .context("the reload stopped")?;
         match loaded {
-            Ok(served) => {
+            Ok((tokens, served)) => {
+                if let (Some(now), Some(new)) = (&self.tokens, tokens) {
+                    *now.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(new);
+                }
                 let served = Arc::new(served);
                 let before = self
                     .current
@@ -202,7 +226,7 @@ pub fn run(config: ServeConfig) -> Result<Status> {
             config,
             current: RwLock::new(None),
             reloading: tokio::sync::Mutex::new(()),
-            tokens,
+            tokens: tokens.map(|tokens| RwLock::new(Arc::new(tokens))),
             access_log,
         });
         // Said even with --quiet: whoever started the service needs the address (and,
