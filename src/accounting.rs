@@ -9,12 +9,12 @@
 use std::fmt;
 
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where every crossing row went: `rows_read = used + rejected + duplicates + after_as_of`.
 /// Blank rows (blank lines, filler rows of delimiters only) hold no data and are counted
 /// apart, outside `rows_read`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowAccounting {
     pub rows_read: u64,
     pub rows_used: u64,
@@ -49,7 +49,7 @@ pub struct Rejected {
 
 /// Where the rows of one side file went: `rows_read = rows_used + rows_rejected`; blank
 /// lines and filler rows are counted apart.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FactRows {
     pub rows_read: u64,
     pub rows_used: u64,
@@ -58,7 +58,7 @@ pub struct FactRows {
 }
 
 /// What kind of file a file of the run is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
     Crossings,
@@ -67,7 +67,7 @@ pub enum FileKind {
 }
 
 /// The rows of one input file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRows {
     pub file: String,
     pub kind: FileKind,
@@ -125,6 +125,13 @@ impl fmt::Display for RejectLimit {
 impl Serialize for RejectLimit {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RejectLimit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        RejectLimit::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 

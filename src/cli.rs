@@ -62,6 +62,68 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Answer spot checks over HTTP from an index kept in memory: check's answers, at once.
     Serve(ServeArgs),
+    /// Put the outputs of `audit --shard K/N` (or `patterns --shard`) together: one run's bytes.
+    Merge(MergeArgs),
+}
+
+/// `--shard K/N`, or the index from the environment of a job array.
+#[derive(Args, Debug, Default)]
+pub struct ShardArgs {
+    /// Judge only the persons of shard K of N (by xxh64 of the person id); `stayaudit
+    /// merge` puts the N shards' outputs together.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// Take the shard's index K from this environment variable (a Kubernetes Indexed
+    /// Job's JOB_COMPLETION_INDEX, a Slurm array's SLURM_ARRAY_TASK_ID), with --shards N.
+    #[arg(
+        long,
+        value_name = "VAR",
+        requires = "shards",
+        conflicts_with = "shard"
+    )]
+    pub shard_index_from_env: Option<String>,
+
+    /// The number of shards, with --shard-index-from-env.
+    #[arg(long, value_name = "N", requires = "shard_index_from_env")]
+    pub shards: Option<u32>,
+}
+
+/// `stayaudit merge`: the shards' outputs as one run's.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Each shard's summary (`audit --shard K/N --summary FILE`), or with --patterns each
+    /// shard's folder; in any order.
+    #[arg(required = true, value_name = "SUMMARY|FOLDER")]
+    pub shards: Vec<String>,
+
+    /// Merge `patterns --shard` folders instead of audits.
+    #[arg(long)]
+    pub patterns: bool,
+
+    /// The merged report (with --patterns: the folder) [default: standard output].
+    #[arg(short = 'o', long = "out", value_name = "FILE|DIR")]
+    pub out: Option<String>,
+
+    /// The merged rejected rows (the shards must have written theirs).
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<String>,
+
+    /// The merged due list (the shards must have written theirs).
+    #[arg(long, value_name = "FILE")]
+    pub due: Option<String>,
+
+    /// The merged summary.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<String>,
+
+    /// Exit 1 when anyone is flagged.
+    #[arg(long)]
+    pub fail_on_flagged: bool,
+
+    /// No summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// `stayaudit serve`: check's answers over HTTP.
@@ -162,6 +224,14 @@ pub struct AuditArgs {
     /// Replace every person_id in the outputs by a keyed hash (HMAC-SHA256) under this key.
     #[arg(long, value_name = "FILE")]
     pub pseudonymize_key_file: Option<String>,
+
+    #[command(flatten)]
+    pub shard: ShardArgs,
+
+    /// Read the export N times, judging 1/N of the persons each time, for 1/N of the
+    /// memory; `auto` picks N from the memory available (MemAvailable, a cgroup's limit).
+    #[arg(long, default_value = "auto", value_name = "N|auto")]
+    pub passes: String,
 
     /// Early warning: list persons in the country who must leave within DAYS of as_of
     /// (with --due FILE).
@@ -308,6 +378,9 @@ pub struct PatternsArgs {
     /// Longest time outside, in days, for an exit and re-entry to count as a visa run.
     #[arg(long, default_value_t = 3, value_name = "DAYS")]
     pub max_gap: u32,
+
+    #[command(flatten)]
+    pub shard: ShardArgs,
 
     /// Replace every person_id in the outputs by a keyed hash (HMAC-SHA256) under this key.
     #[arg(long, value_name = "FILE")]

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use crate::accounting::RejectLimit;
 use crate::cli::{
     AuditArgs, CheckArgs, Cli, Command, DialectArgs, DiffArgs, FormatArg, GapsArg, GenerateArgs,
-    GrandfatherArg, PatternsArgs, RuleArgs, RulesArgs, ServeArgs,
+    GrandfatherArg, MergeArgs, PatternsArgs, RuleArgs, RulesArgs, ServeArgs, ShardArgs,
 };
 use crate::day::{parse_day, Day};
 use crate::ingest::columns::ColumnMap;
@@ -19,6 +19,7 @@ use crate::ingest::IngestOptions;
 use crate::input::InputPath;
 use crate::output::clash::FilePlan;
 use crate::output::export::Format;
+use crate::person_shard::Shard;
 use crate::pipeline::PipelineConfig;
 use crate::report::diff::Listed;
 use crate::rules::{GrandfatherPolicy, RuleSet};
@@ -33,6 +34,7 @@ pub enum Config {
     Rules(RulesConfig),
     Generate(GenerateConfig),
     Serve(ServeConfig),
+    Merge(MergeConfig),
 }
 
 impl Config {
@@ -45,6 +47,7 @@ impl Config {
             Command::Rules(args) => Config::Rules(RulesConfig::new(args)),
             Command::Generate(args) => Config::Generate(GenerateConfig::new(args)?),
             Command::Serve(args) => Config::Serve(ServeConfig::new(args)?),
+            Command::Merge(args) => Config::Merge(MergeConfig::new(args)?),
         })
     }
 
@@ -91,6 +94,31 @@ impl Config {
                 plan.read("--token-file", path_of(&config.token_file));
                 plan.write_if("--access-log", config.access_log.as_deref());
             }
+            Config::Merge(config) => {
+                // The shards' own files are named in their summaries: `merge` checks
+                // them once it has read those.
+                for shard in &config.shards {
+                    if config.patterns {
+                        let folder = std::path::Path::new(shard);
+                        let marker = folder.join(crate::research::SHARD_FILE);
+                        plan.read("SHARD_FOLDER", Some(&marker.to_string_lossy()));
+                    } else {
+                        plan.read("SHARD_SUMMARY", Some(shard));
+                    }
+                }
+                if config.patterns {
+                    let folder = std::path::Path::new(config.out.as_deref().unwrap_or("."));
+                    for name in crate::research::OUTPUT_FILES {
+                        let path = folder.join(name).to_string_lossy().into_owned();
+                        plan.write(&format!("-o ({name})"), Some(&path));
+                    }
+                } else {
+                    plan.write("-o", config.out.as_deref());
+                }
+                plan.write_if("--rejects", config.rejects.as_deref());
+                plan.write_if("--due", config.due.as_deref());
+                plan.write_if("--summary", config.summary.as_deref());
+            }
         }
         plan
     }
@@ -101,7 +129,11 @@ impl Config {
             Config::Audit(config) => config.threads,
             Config::Patterns(config) => config.threads,
             Config::Serve(config) => config.threads,
-            Config::Check(_) | Config::Diff(_) | Config::Rules(_) | Config::Generate(_) => None,
+            Config::Check(_)
+            | Config::Diff(_)
+            | Config::Rules(_)
+            | Config::Generate(_)
+            | Config::Merge(_) => None,
         }
     }
 }
@@ -275,6 +307,8 @@ impl RunConfig {
                 tz: self.tz,
                 columns: self.columns.clone(),
                 only_person: only_person.map(str::to_string),
+                // Set by `audit` and `patterns` for a shard or a pass.
+                shard: None,
                 show_progress,
                 dialect: self.dialect.clone(),
                 directions: self.directions.clone(),
@@ -328,6 +362,70 @@ pub struct AuditConfig {
     pub due: Option<DueList>,
     /// No summary on stderr, no progress bar.
     pub quiet: bool,
+    /// `--shard K/N`: judge that shard's persons only, for `merge`.
+    pub shard: Option<Shard>,
+    /// `--passes`.
+    pub passes: Passes,
+}
+
+/// `--passes N|auto`: how many times the export is read, judging 1/N of the persons
+/// each time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Passes {
+    /// As many as the memory available needs (usually 1).
+    Auto,
+    Count(u32),
+}
+
+impl Passes {
+    fn parse(text: &str) -> Result<Passes> {
+        match text.trim() {
+            "auto" => Ok(Passes::Auto),
+            number => match number.parse::<u32>() {
+                Ok(count) if (1..=1024).contains(&count) => Ok(Passes::Count(count)),
+                _ => bail!("--passes {text}: expected a number of passes from 1 to 1024, or auto"),
+            },
+        }
+    }
+}
+
+/// `--shard K/N`, or `--shard-index-from-env VAR --shards N`.
+fn shard_of(args: &ShardArgs) -> Result<Option<Shard>> {
+    if let Some(text) = &args.shard {
+        return Shard::parse(text).map(Some);
+    }
+    let (Some(variable), Some(count)) = (&args.shard_index_from_env, args.shards) else {
+        return Ok(None);
+    };
+    let value = std::env::var(variable).with_context(|| {
+        format!("--shard-index-from-env {variable}: the environment has no {variable}")
+    })?;
+    let index = value.trim().parse::<u32>().with_context(|| {
+        format!("--shard-index-from-env {variable}: '{value}' is not a shard index")
+    })?;
+    Shard::new(index, count)
+        .map(Some)
+        .with_context(|| format!("--shard-index-from-env {variable}={value} --shards {count}"))
+}
+
+/// What a shard must have to be merged: its outputs in files, named in a summary; and
+/// inputs that every shard reads alike (not standard input).
+fn check_shard_run(
+    shard: Shard,
+    run: &RunConfig,
+    out: Option<&str>,
+    summary: Option<&str>,
+) -> Result<()> {
+    if run.inputs.iter().any(InputPath::is_stdin) {
+        bail!("--shard {shard}: every shard reads the whole export, so it must be a file, not standard input");
+    }
+    if out.is_none_or(|out| out == "-") {
+        bail!("--shard {shard}: the shard's output must be a file (-o FILE), for merge to read");
+    }
+    if summary.is_none() {
+        bail!("--shard {shard} needs --summary FILE: merge reads each shard's summary");
+    }
+    Ok(())
 }
 
 /// `--due-within DAYS --due FILE`.
@@ -367,6 +465,62 @@ impl AuditConfig {
                 }
                 (None, None) => None,
             },
+            quiet: args.quiet,
+            shard: shard_of(&args.shard)?,
+            passes: Passes::parse(&args.passes)?,
+        })
+        .and_then(|config: AuditConfig| {
+            if let Some(shard) = config.shard {
+                check_shard_run(shard, &config.run, config.out.as_deref(), config.summary.as_deref())?;
+                if matches!(config.passes, Passes::Count(count) if count > 1) {
+                    bail!("--shard {shard} and --passes: a shard is read in one pass (use more shards)");
+                }
+            }
+            Ok(config)
+        })
+    }
+}
+
+/// `stayaudit merge`.
+pub struct MergeConfig {
+    /// The shards' summaries (or, with `patterns`, their folders).
+    pub shards: Vec<String>,
+    pub patterns: bool,
+    pub out: Option<String>,
+    pub rejects: Option<String>,
+    pub due: Option<String>,
+    pub summary: Option<String>,
+    pub fail_on_flagged: bool,
+    pub quiet: bool,
+}
+
+impl MergeConfig {
+    fn new(args: MergeArgs) -> Result<MergeConfig> {
+        if args.patterns {
+            if args.out.is_none() {
+                bail!(
+                    "merge --patterns needs -o FOLDER: where the merged tables and report.html go"
+                );
+            }
+            for (flag, given) in [
+                ("--rejects", args.rejects.is_some()),
+                ("--due", args.due.is_some()),
+                ("--summary", args.summary.is_some()),
+                ("--fail-on-flagged", args.fail_on_flagged),
+            ] {
+                if given {
+                    bail!("merge --patterns: {flag} is for merging audits");
+                }
+            }
+        }
+        Ok(MergeConfig {
+            shards: args.shards,
+            patterns: args.patterns,
+            out: args.out,
+            rejects: args.rejects,
+            due: args.due,
+            summary: args.summary,
+            fail_on_flagged: args.fail_on_flagged,
             quiet: args.quiet,
         })
     }
@@ -424,11 +578,20 @@ pub struct PatternsConfig {
     pub pseudonymize_key: Option<InputPath>,
     /// No summary on stderr, no progress bar.
     pub quiet: bool,
+    /// `--shard K/N`: that shard's persons only; the folder gets a `shard.json` for merge.
+    pub shard: Option<Shard>,
 }
 
 impl PatternsConfig {
     fn new(args: PatternsArgs) -> Result<PatternsConfig> {
+        let shard = shard_of(&args.shard)?;
+        if let Some(shard) = shard {
+            if args.run.inputs.iter().any(|input| input == "-") {
+                bail!("--shard {shard}: every shard reads the whole export, so it must be a file, not standard input");
+            }
+        }
         Ok(PatternsConfig {
+            shard,
             run: RunConfig::new(&args.run.inputs, &args.run.rules)?,
             as_of: optional_day(args.run.as_of.as_deref(), "--as-of")?,
             threads: threads(args.run.threads)?,

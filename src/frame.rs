@@ -306,10 +306,7 @@ C,KGZ,entry,2023-03-03
         let options = IngestOptions {
             tz: 5 * 3600,
             columns: ColumnMap::default(),
-            only_person: None,
-            show_progress: false,
-            dialect: Default::default(),
-            directions: Default::default(),
+            ..IngestOptions::default()
         };
         let file = CsvFile {
             label: "t.csv",

@@ -23,7 +23,7 @@ pub struct PersonResult {
 }
 
 /// Seconds spent per stage, so a regression points at its stage.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct StageSeconds {
     pub read: f64,
     pub group: f64,
@@ -37,6 +37,8 @@ pub struct Outcome {
     pub rejected: Vec<Rejected>,
     /// Crossing rows.
     pub accounting: RowAccounting,
+    /// Crossing rows of other shards' persons (with a shard): seen, not read.
+    pub rows_of_other_shards: u64,
     /// Each file's rows: crossings in order, then permits, then expulsions.
     pub files: Vec<FileRows>,
     pub permit_rows: Option<FactRows>,
@@ -106,6 +108,11 @@ impl Persons {
     /// Adds one partition's persons.
     pub fn push(&mut self, list: Vec<PersonResult>) {
         self.lists.push(list);
+    }
+
+    /// Adds every person of `other` (another pass's persons).
+    pub fn append(&mut self, other: Persons) {
+        self.lists.extend(other.lists);
     }
 
     pub fn len(&self) -> usize {

@@ -61,6 +61,8 @@ pub struct Loaded {
     pub accounting: RowAccounting,
     /// Valid crossing rows (kept, of the wanted person when there is one).
     pub valid_rows: u64,
+    /// Crossing rows of other shards' persons (with a shard): seen, not read.
+    pub rows_of_other_shards: u64,
     pub files: Vec<FileRows>,
     pub dialects: Vec<FileDialect>,
     pub permit_rows: Option<FactRows>,
@@ -113,6 +115,7 @@ pub fn load(options: &PipelineConfig) -> Result<Loaded> {
         rejected,
         accounting,
         valid_rows,
+        rows_of_other_shards: ingested.other_shards_rows,
         files,
         dialects,
         permit_rows: side.permits,
@@ -132,6 +135,7 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
         rejected,
         mut accounting,
         valid_rows,
+        rows_of_other_shards,
         files,
         dialects,
         permit_rows,
@@ -170,6 +174,7 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
         persons,
         rejected,
         accounting,
+        rows_of_other_shards,
         files,
         permit_rows,
         expulsion_rows,

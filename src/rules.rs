@@ -150,13 +150,24 @@ pub struct RuleSet {
 
 /// Where a rule set read from a file came from: the same name can hold other rules, so
 /// the file's content is named by its SHA-256 wherever the rule set is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleFileOrigin {
     pub path: String,
     pub sha256: String,
 }
 
 pub const DEFAULT_RULES: &str = "kz-2023";
+
+/// A rule set as stderr and pages name it: its name, and its file with the file's hash.
+pub fn rules_label(name: &str, origin: Option<&RuleFileOrigin>) -> String {
+    match origin {
+        None => name.to_string(),
+        Some(origin) => format!(
+            "{name} (rule file {}, sha256 {})",
+            origin.path, origin.sha256
+        ),
+    }
+}
 
 impl RuleSet {
     pub fn builtin_names() -> &'static [&'static str] {
@@ -203,13 +214,7 @@ impl RuleSet {
     /// its name, the file and the file's SHA-256 (a copy of `kz-2023` edited by hand is
     /// not `kz-2023`).
     pub fn label(&self) -> String {
-        match &self.origin {
-            None => self.name.clone(),
-            Some(origin) => format!(
-                "{} (rule file {}, sha256 {})",
-                self.name, origin.path, origin.sha256
-            ),
-        }
+        rules_label(&self.name, self.origin.as_ref())
     }
 
     /// Reads a rule file's text, checks it, and records where it came from.

@@ -19,10 +19,8 @@ fn options() -> IngestOptions {
     IngestOptions {
         tz: 5 * 3600,
         columns: ColumnMap::default(),
-        only_person: None,
-        show_progress: false,
         dialect: DialectOptions::default(),
-        directions: Default::default(),
+        ..IngestOptions::default()
     }
 }
 

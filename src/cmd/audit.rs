@@ -1,10 +1,16 @@
-//! `stayaudit audit`: the nightly audit over crossing exports.
+//! `stayaudit audit`: the nightly audit over crossing exports, in one pass, in several
+//! (`--passes`), or as one shard of several (`--shard K/N`, put together by `merge`).
+//!
+//! However the results were computed, they are written here, by [`write_results`]: the
+//! rejects file first (it explains a failure), then the checks that may fail the run,
+//! then the report, the due list and the summary. `merge` writes through it too.
 
 use std::io::Write;
 use std::time::Instant;
 
 use anyhow::{bail, ensure, Result};
 
+use crate::accounting::Rejected;
 use crate::config::{AuditConfig, PipelineRequest};
 use crate::exit::Status;
 use crate::output::export::{write_table, Format, Table};
@@ -12,12 +18,13 @@ use crate::output::write_output;
 use crate::pipeline;
 use crate::pseudonym::Pseudonymizer;
 use crate::report::due::DueList;
-use crate::report::summary::{summarize, RunSettings};
+use crate::report::summary::{summarize, RunSettings, Summary};
 use crate::report::{RejectsTable, ReportTable};
+use crate::shards::{passes, record};
 
 pub fn run(config: AuditConfig) -> Result<Status> {
     let started = Instant::now();
-    let options = config.run.pipeline(PipelineRequest {
+    let mut options = config.run.pipeline(PipelineRequest {
         as_of: config.as_of,
         only_person: None,
         show_progress: !config.quiet,
@@ -29,7 +36,21 @@ pub fn run(config: AuditConfig) -> Result<Status> {
         .map(Pseudonymizer::from_key_file)
         .transpose()?;
 
-    let mut outcome = pipeline::run(&options)?;
+    let plan = match config.shard {
+        Some(_) => passes::Plan::one(),
+        None => passes::plan(config.passes, &options)?,
+    };
+    if !config.quiet {
+        if let Some(line) = plan.announcement() {
+            eprintln!("{line}");
+        }
+    }
+    options.ingest.shard = config.shard;
+    let mut outcome = if plan.count > 1 {
+        passes::run(&mut options, plan.count)?
+    } else {
+        pipeline::run(&options)?
+    };
     ensure!(
         outcome.accounting.closes(),
         "internal error: row accounting does not close: {:?}",
@@ -39,74 +60,155 @@ pub fn run(config: AuditConfig) -> Result<Status> {
         pseudonymizer.apply(&mut outcome);
     }
 
-    let write_started = Instant::now();
-    if let Some(path) = &config.rejects {
-        write_output(Some(path), |out: &mut dyn Write| {
-            write_table(Format::Csv, &RejectsTable(&outcome.rejected), out)
-        })?;
+    let mut summary = summarize(&outcome, RunSettings::of(&options, &config.run.tz_text));
+    summary.due_within = config.due.as_ref().map(|list| list.within);
+    summary.passes = plan.record();
+    if let Some(shard) = config.shard {
+        summary.shard = Some(record::of_audit(shard, &config, &options, &outcome)?);
     }
-    if !config.quiet {
-        // Before any failure below: how the files were read often explains it.
-        for note in outcome.notes(config.as_of) {
-            eprintln!("{note}");
+    let report = ReportTable::new(&outcome.persons, config.all_persons);
+    let due = config
+        .due
+        .as_ref()
+        // Without an as_of nothing valid was read, and nobody is listed.
+        .map(|list| DueList::new(&outcome.persons, outcome.as_of.unwrap_or(0), list.within));
+    let results = Results {
+        rejects: &RejectsTable(&outcome.rejected),
+        rejected: &outcome.rejected,
+        report: &report,
+        due: due.as_ref().map(|due| due as &dyn Table),
+        summary,
+        notes: outcome.notes(config.as_of),
+    };
+    let destinations = Destinations {
+        out: config.out.as_deref(),
+        format: config.format,
+        rejects: config.rejects.as_deref(),
+        due: config
+            .due
+            .as_ref()
+            .map(|list| (list.out.as_str(), list.format)),
+        summary: config.summary.as_deref(),
+        quiet: config.quiet,
+        fail_on_flagged: config.fail_on_flagged,
+    };
+    write_results(&destinations, results, started, || {
+        // A shard's rows are part of each file: the files are judged whole, by `merge`.
+        if config.shard.is_none() {
+            outcome.check_rejected(&options.max_rejected)?;
         }
-    }
-    outcome.check_rejected(&options.max_rejected)?;
-    if let Some(as_of) = outcome.as_of {
-        options.rules.check_reachable(as_of)?;
-    }
-    if config.strict && !outcome.rejected.is_empty() {
-        let first = &outcome.rejected[0];
+        if let Some(as_of) = outcome.as_of {
+            options.rules.check_reachable(as_of)?;
+        }
+        if config.strict && config.shard.is_none() {
+            strict(outcome.rejected.len() as u64, outcome.rejected.first())?;
+        }
+        Ok(())
+    })
+}
+
+/// `--strict`: any rejected row fails the run (`count` of them, the first in input order).
+pub fn strict(count: u64, first: Option<&Rejected>) -> Result<()> {
+    if let Some(first) = first {
         bail!(
-            "--strict: {} row(s) rejected; the first: {} line {}: {}: {}",
-            outcome.rejected.len(),
+            "--strict: {count} row(s) rejected; the first: {} line {}: {}: {}",
             first.file,
             first.line,
             first.field,
             first.reason
         );
     }
-    let report = ReportTable::new(&outcome.persons, config.all_persons);
-    write_output(config.out.as_deref(), |out: &mut dyn Write| {
-        write_table(config.format, &report, out)
-    })?;
-    let mut due_persons = None;
-    if let Some(list) = &config.due {
-        // Without an as_of nothing valid was read, and nobody is listed.
-        let due = DueList::new(&outcome.persons, outcome.as_of.unwrap_or(0), list.within);
-        write_output(Some(&list.out), |out: &mut dyn Write| {
-            write_table(list.format, &due, out)
-        })?;
-        due_persons = Some(due.len() as u64);
-    }
+    Ok(())
+}
 
-    let mut summary = summarize(&outcome, RunSettings::of(&options, &config.run.tz_text));
-    summary.due_within = config.due.as_ref().map(|list| list.within);
-    summary.due_persons = due_persons;
+/// Where an audit's results go, and how it ends.
+pub struct Destinations<'a> {
+    /// The report (`None`: standard output).
+    pub out: Option<&'a str>,
+    pub format: Format,
+    pub rejects: Option<&'a str>,
+    pub due: Option<(&'a str, Format)>,
+    pub summary: Option<&'a str>,
+    pub quiet: bool,
+    pub fail_on_flagged: bool,
+}
+
+/// An audit's results, however they were computed.
+pub struct Results<'a> {
+    pub rejects: &'a dyn Table,
+    /// The rejected rows in input order (at least the first of each file: they are
+    /// named in messages).
+    pub rejected: &'a [Rejected],
+    pub report: &'a dyn Table,
+    pub due: Option<&'a dyn Table>,
+    /// Complete but for the due list's count and the timings.
+    pub summary: Summary,
+    /// Lines for stderr on how the files were read.
+    pub notes: Vec<String>,
+}
+
+/// Writes the rejects file, says the notes, runs `checks` (which may fail the run before
+/// any report is written), then writes the report, the due list and the summary.
+pub fn write_results(
+    to: &Destinations,
+    results: Results,
+    started: Instant,
+    checks: impl FnOnce() -> Result<()>,
+) -> Result<Status> {
+    let write_started = Instant::now();
+    let Results {
+        rejects,
+        rejected,
+        report,
+        due,
+        mut summary,
+        notes,
+    } = results;
+    if let Some(path) = to.rejects {
+        write_output(Some(path), |out: &mut dyn Write| {
+            write_table(Format::Csv, rejects, out)
+        })?;
+    }
+    if !to.quiet {
+        // Before any failure below: how the files were read often explains it.
+        for note in notes {
+            eprintln!("{note}");
+        }
+    }
+    checks()?;
+    write_output(to.out, |out: &mut dyn Write| {
+        write_table(to.format, report, out)
+    })?;
+    if let (Some((path, format)), Some(due)) = (to.due, due) {
+        write_output(Some(path), |out: &mut dyn Write| {
+            write_table(format, due, out)
+        })?;
+        summary.due_persons = Some(due.len() as u64);
+    }
     summary.stage_seconds.write = write_started.elapsed().as_secs_f64();
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    if let Some(path) = &config.summary {
+    if let Some(path) = to.summary {
         write_output(Some(path), |out: &mut dyn Write| {
             serde_json::to_writer_pretty(&mut *out, &summary)?;
             out.write_all(b"\n")?;
             Ok(())
         })?;
     }
-    if !config.quiet {
-        eprintln!(
-            "{}",
-            summary.human(config.out.as_deref().unwrap_or("standard output"))
-        );
-        if let (Some(list), Some(persons)) = (&config.due, due_persons) {
+    if !to.quiet {
+        eprintln!("{}", summary.human(to.out.unwrap_or("standard output")));
+        if let (Some((path, _)), Some(persons), Some(within)) =
+            (to.due, summary.due_persons, summary.due_within)
+        {
             eprintln!(
-                "stayaudit: {persons} person(s) due to leave within {} days written to {}",
-                list.within, list.out
+                "stayaudit: {persons} person(s) due to leave within {within} days written to {path}"
             );
         }
-        if let (Some(first), None) = (outcome.rejected.first(), &config.rejects) {
+        if let (Some(first), None) = (rejected.first(), to.rejects) {
             eprintln!(
                 "stayaudit: {} row(s) rejected (first: {} line {}: {}: {}); list them with --rejects FILE",
-                outcome.rejected.len(),
+                summary.accounting.rows_rejected
+                    + summary.permits.map_or(0, |rows| rows.rows_rejected)
+                    + summary.expulsions.map_or(0, |rows| rows.rows_rejected),
                 first.file,
                 first.line,
                 first.field,
@@ -114,7 +216,7 @@ pub fn run(config: AuditConfig) -> Result<Status> {
             );
         }
     }
-    if config.fail_on_flagged && summary.flagged_persons > 0 {
+    if to.fail_on_flagged && summary.flagged_persons > 0 {
         return Ok(Status::Flagged);
     }
     Ok(Status::Success)

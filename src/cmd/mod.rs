@@ -5,6 +5,7 @@ pub mod audit;
 pub mod check;
 pub mod diff;
 pub mod generate;
+pub mod merge;
 pub mod patterns;
 pub mod rules;
 pub mod serve;
@@ -23,5 +24,6 @@ pub fn run(config: Config) -> Result<Status> {
         Config::Rules(config) => rules::run(config),
         Config::Generate(config) => generate::run(config),
         Config::Serve(config) => serve::run(config),
+        Config::Merge(config) => merge::run(config),
     }
 }

@@ -307,6 +307,8 @@ pub struct CrossingsRead {
     pub rows_read: u64,
     /// Blank lines and filler rows (not in `rows_read`).
     pub blank_rows: u64,
+    /// Rows of other shards' persons (with `--shard`): seen, not read.
+    pub other_shards_rows: u64,
     pub days: Option<(Day, Day)>,
 }
 

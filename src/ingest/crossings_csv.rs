@@ -12,9 +12,12 @@ use super::dialect::FileDialect;
 use super::options::IngestOptions;
 use super::parallel::{PieceRecords, PieceSink, ReadLayout};
 use super::record::Fields;
-use super::row::{check_row, is_blank, readable_person_id, record_text, RawRecord};
+use super::row::{
+    check_row, crossing_day, is_blank, person_id_text, readable_person_id, record_text, RawRecord,
+};
 use super::source::Source;
 use crate::accounting::Rejected;
+use crate::person_shard::keeps_unowned;
 
 /// One CSV file of crossings as read: its pieces' outcomes in input order (lines placed),
 /// how it was read, and the blank lines around its header.
@@ -87,12 +90,20 @@ pub struct CrossingSink<'o> {
 impl CrossingSink<'_> {
     /// One record; `line` is its line, or an offset the caller adds to later.
     pub fn row<'a>(&mut self, record: &impl RawRecord<'a>, line: u64) {
+        let options = self.options;
         if is_blank(record) {
-            self.outcome.blank_rows += 1;
+            if keeps_unowned(options.shard) {
+                self.outcome.blank_rows += 1;
+            }
             return;
         }
+        if let Some(shard) = options.shard {
+            if !shard.holds(person_id_text(record, &self.layout)) {
+                self.other_shards_row(record);
+                return;
+            }
+        }
         self.outcome.rows_read += 1;
-        let options = self.options;
         match check_row(record, &self.layout, options.tz, &options.directions) {
             Ok(row) => {
                 self.outcome.saw_day(row.timestamp.day);
@@ -113,6 +124,30 @@ impl CrossingSink<'_> {
                 record: record_text(record),
                 person_id: readable_person_id(record, &self.layout),
             }),
+        }
+    }
+}
+
+impl CrossingSink<'_> {
+    /// A row of another shard's person: counted as seen, and judged only when its day
+    /// could move the export's first or last day (which decide as_of and the gaps), so
+    /// that every shard knows the days the whole export spans. Rows in crossing-time
+    /// order rarely do.
+    fn other_shards_row<'a>(&mut self, record: &impl RawRecord<'a>) {
+        self.outcome.other_shards_rows += 1;
+        let options = self.options;
+        let Some(day) = crossing_day(record, &self.layout, options.tz) else {
+            return; // rejected in its own shard, whatever else is wrong with it
+        };
+        if self
+            .outcome
+            .days
+            .is_some_and(|(first, last)| (first..=last).contains(&day))
+        {
+            return;
+        }
+        if let Ok(row) = check_row(record, &self.layout, options.tz, &options.directions) {
+            self.outcome.saw_day(row.timestamp.day);
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use anyhow::{bail, Result};
 use encoding_rs::Encoding;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the user said about the files' dialect (`None`: find out per file).
 #[derive(Clone, Debug, Default)]
@@ -82,7 +82,7 @@ pub const DELIMITERS: [u8; 4] = [
 ];
 
 /// How a delimiter was chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DelimiterFrom {
     /// `--delimiter`.
@@ -96,7 +96,7 @@ pub enum DelimiterFrom {
 }
 
 /// How an encoding was chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EncodingFrom {
     /// `--encoding`.
@@ -129,13 +129,19 @@ impl TextEncoding {
 }
 
 /// How one CSV file was read, for the summary.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileDialect {
     pub file: String,
-    #[serde(serialize_with = "serialize_delimiter")]
+    #[serde(
+        serialize_with = "serialize_delimiter",
+        deserialize_with = "deserialize_delimiter"
+    )]
     pub delimiter: u8,
     pub delimiter_from: DelimiterFrom,
-    #[serde(serialize_with = "serialize_encoding")]
+    #[serde(
+        serialize_with = "serialize_encoding",
+        deserialize_with = "deserialize_encoding"
+    )]
     pub encoding: &'static Encoding,
     pub encoding_from: EncodingFrom,
     /// What `--encoding` said for the file (for the note when the file overruled it).
@@ -145,6 +151,24 @@ pub struct FileDialect {
 
 fn serialize_delimiter<S: serde::Serializer>(byte: &u8, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&char::from(*byte).to_string())
+}
+
+fn deserialize_delimiter<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    let text = String::deserialize(d)?;
+    match text.as_bytes() {
+        [byte] => Ok(*byte),
+        _ => Err(serde::de::Error::custom(format!(
+            "'{text}' is not a delimiter"
+        ))),
+    }
+}
+
+fn deserialize_encoding<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<&'static Encoding, D::Error> {
+    let name = String::deserialize(d)?;
+    Encoding::for_label(name.as_bytes())
+        .ok_or_else(|| serde::de::Error::custom(format!("'{name}' is not an encoding")))
 }
 
 fn serialize_encoding<S: serde::Serializer>(

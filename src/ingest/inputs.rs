@@ -16,6 +16,7 @@ use super::source::Source;
 use crate::accounting::{FileKind, FileRows, Rejected};
 use crate::day::Day;
 use crate::input::InputPath;
+use crate::person_shard::keeps_unowned;
 
 /// Everything read from the crossing inputs.
 #[derive(Default)]
@@ -33,6 +34,8 @@ pub struct Ingested {
     pub files: Vec<FileRows>,
     /// Blank lines and filler rows, in every input (not in `rows_read`).
     pub blank_rows: u64,
+    /// Rows of other shards' persons, seen and not read (with `--shard`).
+    pub other_shards_rows: u64,
 }
 
 impl Ingested {
@@ -50,6 +53,7 @@ impl Ingested {
             rows.rows_read += outcome.rows_read;
             rows.rows_rejected += outcome.rejected.len() as u64;
             rows.blank_rows += outcome.blank_rows;
+            self.other_shards_rows += outcome.other_shards_rows;
             self.add(outcome, pieces);
         }
         self.blank_rows += rows.blank_rows;
@@ -94,10 +98,16 @@ pub fn read_inputs_with(
         }
         let (file, source) = CsvFile::open(input, &progress, &options.dialect)?;
         let read = read_csv_crossings(&file, source, options, layout)?;
+        // Blank lines belong to nobody: shard 0 counts them.
+        let leading_blank_lines = if keeps_unowned(options.shard) {
+            read.leading_blank_lines
+        } else {
+            0
+        };
         ingested.add_file(
             input.label(),
             read.outcomes,
-            read.leading_blank_lines,
+            leading_blank_lines,
             &mut pieces,
         );
         ingested.dialects.push(read.dialect);

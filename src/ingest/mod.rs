@@ -9,7 +9,8 @@
 //!   (`dialect`, `columns`);
 //! - `crossings_csv` and `crossings_parquet` check crossing rows (`row`, `timestamp`)
 //!   into compact 24-byte rows (`crossings`), `inputs` reads all of a run's crossings;
-//! - `side_files` reads permits and expulsions, `reports` the reports `diff` compares.
+//! - `side_files` reads permits and expulsions, `reports` the reports `diff` compares,
+//!   `tables` the tool's own tables back (a shard's, for `merge`).
 //!
 //! polars' own CSV reader fails a whole file on one ragged row or one invalid UTF-8
 //! byte, without a line number; here one bad row is one rejected row with its file,
@@ -29,6 +30,7 @@ pub mod reports;
 pub mod row;
 pub mod side_files;
 pub mod source;
+pub mod tables;
 pub mod timestamp;
 
 pub use inputs::{read_csv_source, read_inputs, read_inputs_with, Ingested};

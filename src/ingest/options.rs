@@ -5,6 +5,7 @@ use super::columns::ColumnMap;
 use super::dialect::DialectOptions;
 use super::row::Directions;
 use super::timestamp::OffsetSeconds;
+use crate::person_shard::Shard;
 
 #[derive(Default)]
 pub struct IngestOptions {
@@ -13,6 +14,10 @@ pub struct IngestOptions {
     pub columns: ColumnMap,
     /// Keep only this person's rows (`check`); every row is still validated and counted.
     pub only_person: Option<String>,
+    /// Keep only this shard's rows (`--shard`, `--passes`): rows of other shards' persons
+    /// are neither validated nor counted, but still bound the export's first and last
+    /// day (which every shard must agree on).
+    pub shard: Option<Shard>,
     /// A progress bar on stderr (shown only when stderr is a terminal).
     pub show_progress: bool,
     /// `--delimiter` and `--encoding`, for every CSV file read (crossings and facts).

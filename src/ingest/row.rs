@@ -106,12 +106,34 @@ pub fn readable_person_id<'a>(
     record: &impl RawRecord<'a>,
     layout: &HeaderLayout,
 ) -> Option<String> {
+    person_id_text(record, layout).map(str::to_string)
+}
+
+/// [`readable_person_id`] borrowed: the person a row belongs to, valid or not (a person
+/// shard keeps a person's rejected rows too).
+pub fn person_id_text<'a>(record: &impl RawRecord<'a>, layout: &HeaderLayout) -> Option<&'a str> {
     let index = layout.index(Field::PersonId)?;
     if index >= record.width() {
         return None;
     }
     let id = trim(record.text(index)?);
-    (!id.is_empty()).then(|| id.to_string())
+    (!id.is_empty()).then_some(id)
+}
+
+/// The local day of a record's `crossed_at`, if it parses: for rows of other shards,
+/// which matter only if they could move the export's first or last day.
+pub fn crossing_day<'a>(
+    record: &impl RawRecord<'a>,
+    layout: &HeaderLayout,
+    tz: OffsetSeconds,
+) -> Option<crate::day::Day> {
+    let index = layout.index(Field::CrossedAt)?;
+    if index >= record.width() {
+        return None;
+    }
+    parse_timestamp(trim(record.text(index)?), tz)
+        .ok()
+        .map(|timestamp| timestamp.day)
 }
 
 /// Checks one record against the header's layout; fields are checked in a fixed order

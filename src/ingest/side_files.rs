@@ -20,6 +20,7 @@ use crate::accounting::{FactRows, FileKind, FileRows, Rejected};
 use crate::day::Day;
 use crate::facts::Facts;
 use crate::input::InputPath;
+use crate::person_shard::{keeps, keeps_unowned, Shard};
 
 /// What the side files gave: the facts by person, and where each file's rows went.
 #[derive(Default)]
@@ -133,6 +134,7 @@ fn read_file(
                 columns: Arc::clone(&columns),
                 wanted,
                 only,
+                shard: options.shard,
                 encoding,
                 outcome: FactPiece::default(),
             })
@@ -140,7 +142,11 @@ fn read_file(
     )?;
     facts.dialects.push(dialect);
     let mut rows = FactRows {
-        blank_rows: parsed.leading_blank_lines,
+        blank_rows: if keeps_unowned(options.shard) {
+            parsed.leading_blank_lines
+        } else {
+            0
+        },
         ..FactRows::default()
     };
     for parsed in parsed.pieces {
@@ -190,6 +196,8 @@ struct FactSink<'a> {
     columns: Arc<[Option<usize>]>,
     wanted: &'a [Wanted<'static>],
     only: Option<&'a str>,
+    /// With `--shard`: rows of other shards' persons are not this run's.
+    shard: Option<Shard>,
     encoding: &'static Encoding,
     outcome: FactPiece,
 }
@@ -200,7 +208,15 @@ impl PieceSink for FactSink<'_> {
     fn record(&mut self, fields: &Fields, line_offset: u64) {
         let rows = &mut self.outcome.rows;
         if is_blank(fields) {
-            rows.blank_rows += 1;
+            rows.blank_rows += u64::from(keeps_unowned(self.shard));
+            return;
+        }
+        let person_id = self.columns[0]
+            .filter(|&index| index < fields.len())
+            .and_then(|index| fields.text(index))
+            .map(crate::text::trim)
+            .filter(|id| !id.is_empty());
+        if !keeps(self.shard, person_id) {
             return;
         }
         rows.rows_read += 1;
@@ -221,12 +237,7 @@ impl PieceSink for FactSink<'_> {
                     field: field.to_string(),
                     reason,
                     record: record_text(fields),
-                    person_id: self.columns[0]
-                        .filter(|&index| index < fields.len())
-                        .and_then(|index| fields.text(index))
-                        .map(crate::text::trim)
-                        .filter(|id| !id.is_empty())
-                        .map(str::to_string),
+                    person_id: person_id.map(str::to_string),
                 });
             }
             Ok((person_id, fact)) => {

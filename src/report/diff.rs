@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::day::Day;
 use crate::ingest::reports::Standing;
-use crate::output::export::{Column, ColumnType, Table, Value};
+use crate::table::{Column, ColumnType, Table, Value};
 
 /// How a person's standing changed; the order changes are listed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -5,9 +5,9 @@
 use super::anomalies_text;
 use crate::day::Day;
 use crate::outcome::{PersonResult, Persons};
-use crate::output::export::{Column, ColumnType, Table, Value};
+use crate::table::{Column, ColumnType, Table, Value};
 
-const DUE_COLUMNS: [Column; 8] = [
+pub const DUE_COLUMNS: [Column; 8] = [
     Column::new("person_id", ColumnType::Text),
     Column::new("nationality", ColumnType::Text),
     Column::new("entry", ColumnType::Day),

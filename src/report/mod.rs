@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 use crate::accounting::Rejected;
 use crate::engine::{Finding, ViolationKind};
 use crate::outcome::{PersonResult, Persons};
-use crate::output::export::{Column, ColumnType, Table, Value};
 use crate::stays::{Anomalies, AnomalyKind};
+use crate::table::{Column, ColumnType, Table, Value};
 
 /// The text of every subset of `names` (bit i: `names[i]`), `;`-joined.
 fn joined_subsets(names: &[&str]) -> Vec<String> {
@@ -113,7 +113,7 @@ impl Table for ReportTable<'_> {
 }
 
 /// The rejects file's columns.
-const REJECTS_COLUMNS: [Column; 5] = [
+pub const REJECTS_COLUMNS: [Column; 5] = [
     Column::new("file", ColumnType::Text),
     Column::new("line", ColumnType::Index),
     Column::new("field", ColumnType::Text),

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::accounting::FactRows;
 use crate::accounting::{FileRows, RejectLimit, RowAccounting};
@@ -14,9 +14,11 @@ use crate::pipeline::PipelineConfig;
 use crate::rules::RuleFileOrigin;
 use crate::stays::AnomalyKind;
 
-#[derive(Serialize)]
+/// The summary of a run. It is read back too: `merge` adds shards' summaries up into the
+/// one a single run writes.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Summary {
-    pub stayaudit_version: &'static str,
+    pub stayaudit_version: String,
     pub inputs: Vec<String>,
     /// The field delimiter of the CSV files read (crossings and side files), when they
     /// share one; `null` when they differ (see `csv_files`) or none was CSV.
@@ -53,9 +55,9 @@ pub struct Summary {
     pub flagged_persons: u64,
     pub in_country: u64,
     /// Persons with each violation.
-    pub violations: BTreeMap<&'static str, u64>,
+    pub violations: BTreeMap<String, u64>,
     /// Persons with each anomaly, and how often it occurred.
-    pub anomalies: BTreeMap<&'static str, AnomalyCount>,
+    pub anomalies: BTreeMap<String, AnomalyCount>,
     /// `--due-within`: the days ahead the due list looks, and the persons it lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_within: Option<u32>,
@@ -63,15 +65,75 @@ pub struct Summary {
     pub due_persons: Option<u64>,
     pub stage_seconds: StageSecondsOut,
     pub elapsed_seconds: f64,
+    /// `--passes`, when the export was read in more than one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passes: Option<PassesRecord>,
+    /// A shard's run (`--shard K/N`): what `merge` needs to check and put it together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
 }
 
-#[derive(Serialize, Default, Clone, Copy)]
+/// What a shard's summary says beyond a run's: which shard, of what, and everything
+/// `merge` checks the shards agree on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardRecord {
+    pub index: u32,
+    pub count: u32,
+    /// The person hash ([`crate::person_shard::HASH`]).
+    pub hash: String,
+    /// Crossing rows of the whole export (this shard's `rows_read` and the other shards'):
+    /// every shard must have seen the same.
+    pub rows_seen: u64,
+    /// The export's first day (as_of and the export's last day are in the summary).
+    pub export_first_day: Option<String>,
+    /// Every file read, as it was when read.
+    pub inputs: Vec<InputFingerprint>,
+    /// Every option that changes what is written, beyond those the summary echoes.
+    pub settings: BTreeMap<String, String>,
+    /// Where this shard wrote each output (relative to the summary's folder when under it).
+    pub outputs: BTreeMap<String, String>,
+    /// Up to five rejected rows per file, in file order: what an error message of
+    /// `merge` shows, as one run's would.
+    pub first_rejected: Vec<RejectedLine>,
+}
+
+/// What the summary says of passes (when there was more than one).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PassesRecord {
+    pub count: u32,
+    /// `asked` (`--passes N`) or `memory` (`auto`: the estimate exceeded the memory).
+    pub chosen_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_bytes: Option<u64>,
+}
+
+/// A file as read: its name, size and modification time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFingerprint {
+    pub file: String,
+    pub bytes: u64,
+    /// Nanoseconds since 1970 (0 when not known).
+    pub modified_ns: u128,
+}
+
+/// A rejected row without its text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedLine {
+    pub file: String,
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(Serialize, Deserialize, Default, Clone, Copy)]
 pub struct AnomalyCount {
     pub persons: u64,
     pub occurrences: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize, Deserialize, Default)]
 pub struct StageSecondsOut {
     #[serde(flatten)]
     pub stages: StageSeconds,
@@ -135,7 +197,7 @@ pub fn summarize(outcome: &Outcome, settings: RunSettings) -> Summary {
         }
     }
     Summary {
-        stayaudit_version: env!("CARGO_PKG_VERSION"),
+        stayaudit_version: env!("CARGO_PKG_VERSION").to_string(),
         inputs: settings.inputs,
         delimiter: shared_delimiter(&outcome.dialects),
         csv_files: outcome.dialects.clone(),
@@ -161,8 +223,14 @@ pub fn summarize(outcome: &Outcome, settings: RunSettings) -> Summary {
         stays: outcome.stays,
         flagged_persons: flagged,
         in_country,
-        violations,
-        anomalies,
+        violations: violations
+            .into_iter()
+            .map(|(name, persons)| (name.to_string(), persons))
+            .collect(),
+        anomalies: anomalies
+            .into_iter()
+            .map(|(name, count)| (name.to_string(), count))
+            .collect(),
         due_within: None,
         due_persons: None,
         stage_seconds: StageSecondsOut {
@@ -170,6 +238,8 @@ pub fn summarize(outcome: &Outcome, settings: RunSettings) -> Summary {
             write: 0.0,
         },
         elapsed_seconds: 0.0,
+        passes: None,
+        shard: None,
     }
 }
 

@@ -149,7 +149,7 @@ impl RunCounts {
 }
 
 /// Per nationality: travellers with a visa-free stay, and how many the audit flagged.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FlaggedShare {
     pub travellers: u64,
     pub flagged: u64,
@@ -198,11 +198,48 @@ pub const OUTPUT_FILES: [&str; 8] = [
 /// The self-contained HTML report.
 pub const PAGE_FILE: &str = "report.html";
 
+/// A shard's folder says what merge needs in this file (`patterns --shard K/N`).
+pub const SHARD_FILE: &str = "shard.json";
+
 /// One CSV table as it is built: its file name, header and rows.
 struct NamedTable {
     name: &'static str,
     header: &'static [&'static str],
     rows: Vec<Vec<String>>,
+}
+
+/// What the tables count of the persons besides their runs: stay lengths, flagged
+/// shares, persons, and the days the visa-free stays span. Adds up over shards of the
+/// persons (`merge --patterns`), as the runs do.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Counted {
+    /// Non-exempt stay length -> (stays entered before, after the effective date).
+    pub stay_lengths: BTreeMap<u32, (u64, u64)>,
+    pub flagged_share: BTreeMap<String, FlaggedShare>,
+    pub persons: u64,
+    /// The first entry and last exit day of the visa-free stays (`None`: none).
+    pub stay_days: Option<(Day, Day)>,
+}
+
+impl Counted {
+    /// Adds another share of the persons.
+    pub fn add(&mut self, other: Counted) {
+        for (length, (before, after)) in other.stay_lengths {
+            let counts = self.stay_lengths.entry(length).or_default();
+            counts.0 += before;
+            counts.1 += after;
+        }
+        for (nationality, share) in other.flagged_share {
+            let total = self.flagged_share.entry(nationality).or_default();
+            total.travellers += share.travellers;
+            total.flagged += share.flagged;
+        }
+        self.persons += other.persons;
+        self.stay_days = match (self.stay_days, other.stay_days) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (days, None) | (None, days) => days,
+        };
+    }
 }
 
 impl Tables {
@@ -212,15 +249,24 @@ impl Tables {
         max_gap: u32,
         effective_from: Option<Day>,
     ) -> Tables {
-        let mut tables = Tables {
-            effective_from,
-            max_gap,
+        let (runs, counted) = Tables::parts(persons, checkpoints, max_gap, effective_from);
+        Tables::from_parts(runs, counted, max_gap, effective_from)
+    }
+
+    /// The runs and counts of `persons`: what the tables are made of.
+    pub fn parts(
+        persons: &Persons,
+        checkpoints: &[String],
+        max_gap: u32,
+        effective_from: Option<Day>,
+    ) -> (Vec<VisaRun>, Counted) {
+        let mut runs = Vec::new();
+        let mut counted = Counted {
             persons: persons.len() as u64,
-            ..Tables::default()
+            ..Counted::default()
         };
-        let (mut first_day, mut last_day) = (Day::MAX, Day::MIN);
         for person in persons.iter() {
-            tables.runs.extend(visa_runs(
+            runs.extend(visa_runs(
                 person,
                 &person.person_id,
                 checkpoints,
@@ -230,16 +276,18 @@ impl Tables {
             let mut visa_free = false;
             for stay in person.stays.iter().filter(|s| !s.exempt) {
                 visa_free = true;
-                first_day = first_day.min(stay.entry_day);
-                last_day = last_day.max(stay.exit_day);
-                let counts = tables.stay_lengths.entry(stay.length()).or_default();
+                counted.stay_days = Some(match counted.stay_days {
+                    None => (stay.entry_day, stay.exit_day),
+                    Some((first, last)) => (first.min(stay.entry_day), last.max(stay.exit_day)),
+                });
+                let counts = counted.stay_lengths.entry(stay.length()).or_default();
                 match Period::of(stay.entry_day, effective_from) {
                     Period::Before => counts.0 += 1,
                     Period::After | Period::Always => counts.1 += 1,
                 }
             }
             if visa_free {
-                let share = tables
+                let share = counted
                     .flagged_share
                     .entry(person.nationality.to_string())
                     .or_default();
@@ -247,10 +295,27 @@ impl Tables {
                 share.flagged += u64::from(person.finding.flagged());
             }
         }
-        tables
-            .runs
-            .sort_by(|a, b| (&a.person_id, a.reentry).cmp(&(&b.person_id, b.reentry)));
-        if first_day <= last_day {
+        (runs, counted)
+    }
+
+    /// The tables of these runs and counts (the runs in any order).
+    pub fn from_parts(
+        mut runs: Vec<VisaRun>,
+        counted: Counted,
+        max_gap: u32,
+        effective_from: Option<Day>,
+    ) -> Tables {
+        runs.sort_by(|a, b| (&a.person_id, a.reentry).cmp(&(&b.person_id, b.reentry)));
+        let mut tables = Tables {
+            runs,
+            stay_lengths: counted.stay_lengths,
+            flagged_share: counted.flagged_share,
+            persons: counted.persons,
+            effective_from,
+            max_gap,
+            ..Tables::default()
+        };
+        if let Some((first_day, last_day)) = counted.stay_days {
             for month in months_between(first_day, last_day) {
                 tables.per_month.entry(month).or_default();
             }
@@ -288,19 +353,7 @@ impl Tables {
         vec![
             NamedTable {
                 name: "visa_runs.csv",
-                header: &[
-                    "person_id",
-                    "nationality",
-                    "exit_day",
-                    "reentry_day",
-                    "days_outside",
-                    "exit_checkpoint",
-                    "entry_checkpoint",
-                    "period",
-                    "stay_before_days",
-                    "stay_after_days",
-                    "stay_after_cumulative",
-                ],
+                header: &VISA_RUN_COLUMNS,
                 rows: self.runs.iter().map(VisaRun::cells).collect(),
             },
             NamedTable {
@@ -399,7 +452,59 @@ impl Tables {
     }
 }
 
+/// The columns of `visa_runs.csv`.
+pub const VISA_RUN_COLUMNS: [&str; 11] = [
+    "person_id",
+    "nationality",
+    "exit_day",
+    "reentry_day",
+    "days_outside",
+    "exit_checkpoint",
+    "entry_checkpoint",
+    "period",
+    "stay_before_days",
+    "stay_after_days",
+    "stay_after_cumulative",
+];
+
 impl VisaRun {
+    /// A run from its row of `visa_runs.csv` (as [`VisaRun::cells`] wrote it).
+    pub fn from_cells(cells: &[&str]) -> anyhow::Result<VisaRun> {
+        use anyhow::Context;
+        let [person_id, nationality, exit_day, reentry_day, days_outside, exit_checkpoint, entry_checkpoint, period, stay_before_days, stay_after_days, stay_after_cumulative] =
+            cells
+        else {
+            anyhow::bail!("{} fields, not {}", cells.len(), VISA_RUN_COLUMNS.len());
+        };
+        let number = |text: &str| {
+            text.parse::<u32>()
+                .with_context(|| format!("'{text}' is not a number"))
+        };
+        Ok(VisaRun {
+            person_id: person_id.to_string(),
+            nationality: nationality.to_string(),
+            exit_day: exit_day.to_string(),
+            reentry_day: reentry_day.to_string(),
+            days_outside: number(days_outside)?,
+            exit_checkpoint: exit_checkpoint.to_string(),
+            entry_checkpoint: entry_checkpoint.to_string(),
+            period: match *period {
+                "before" => Period::Before,
+                "after" => Period::After,
+                "" => Period::Always,
+                other => anyhow::bail!("'{other}' is not a period"),
+            },
+            stay_before_days: number(stay_before_days)?,
+            stay_after_days: number(stay_after_days)?,
+            stay_after_cumulative: match *stay_after_cumulative {
+                "true" => true,
+                "false" => false,
+                other => anyhow::bail!("'{other}' is not true or false"),
+            },
+            reentry: crate::day::parse_day(reentry_day)?,
+        })
+    }
+
     /// The row of `visa_runs.csv`.
     fn cells(&self) -> Vec<String> {
         vec![
