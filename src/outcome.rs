@@ -110,6 +110,14 @@ impl Persons {
         self.lists.push(list);
     }
 
+    /// Keeps only the persons `keep` selects (a pass keeps those its outputs list).
+    pub fn retain(&mut self, keep: impl Fn(&PersonResult) -> bool) {
+        for list in &mut self.lists {
+            list.retain(|person| keep(person));
+            list.shrink_to_fit();
+        }
+    }
+
     /// Adds every person of `other` (another pass's persons).
     pub fn append(&mut self, other: Persons) {
         self.lists.extend(other.lists);

@@ -12,12 +12,14 @@ use anyhow::{bail, ensure, Result};
 
 use crate::accounting::Rejected;
 use crate::config::{AuditConfig, PipelineRequest};
+use crate::day::Day;
 use crate::exit::Status;
+use crate::outcome::{Outcome, PersonResult};
 use crate::output::export::{write_table, Format, Table};
 use crate::output::write_output;
 use crate::pipeline;
 use crate::pseudonym::Pseudonymizer;
-use crate::report::due::DueList;
+use crate::report::due::{is_due, DueList};
 use crate::report::summary::{summarize, RunSettings, Summary};
 use crate::report::{RejectsTable, ReportTable};
 use crate::shards::{passes, record};
@@ -46,21 +48,32 @@ pub fn run(config: AuditConfig) -> Result<Status> {
         }
     }
     options.ingest.shard = config.shard;
-    let mut outcome = if plan.count > 1 {
-        passes::run(&mut options, plan.count)?
+    let settings = RunSettings::of(&options, &config.run.tz_text);
+    let (mut outcome, mut summary) = if plan.count > 1 {
+        // Each pass keeps only the persons the outputs list.
+        let listed = |person: &PersonResult, as_of: Option<Day>| {
+            config.all_persons
+                || person.finding.flagged()
+                || config.due.as_ref().is_some_and(|list| {
+                    as_of.is_some_and(|as_of| is_due(person, as_of, list.within))
+                })
+        };
+        let summarize_pass = |outcome: &Outcome| summarize(outcome, settings.clone());
+        passes::run(&mut options, plan.count, summarize_pass, listed)?
     } else {
-        pipeline::run(&options)?
+        let outcome = pipeline::run(&options)?;
+        let summary = summarize(&outcome, settings);
+        (outcome, summary)
     };
     ensure!(
-        outcome.accounting.closes(),
+        summary.accounting.closes(),
         "internal error: row accounting does not close: {:?}",
-        outcome.accounting
+        summary.accounting
     );
     if let Some(pseudonymizer) = &pseudonymizer {
         pseudonymizer.apply(&mut outcome);
     }
 
-    let mut summary = summarize(&outcome, RunSettings::of(&options, &config.run.tz_text));
     summary.due_within = config.due.as_ref().map(|list| list.within);
     summary.passes = plan.record();
     if let Some(shard) = config.shard {

@@ -211,6 +211,9 @@ where
                 progress.inc(bytes as u64);
             }
         };
+        let offset = batch.start;
+        let parsed_span =
+            |from: usize, to: usize| batch.storage.release(offset + from, offset + to);
         for parse in parse_batch(
             bytes,
             start,
@@ -221,6 +224,7 @@ where
             &BatchWatch {
                 cut_short: &cut_short,
                 parsed_bytes: &parsed_bytes,
+                parsed_span: &parsed_span,
             },
         ) {
             if let Some(piece) = parse.piece {
@@ -275,6 +279,9 @@ struct BatchWatch<'a> {
     cut_short: &'a (dyn Fn() -> bool + Sync),
     /// Bytes of the batch whose parse is done (for the progress bar).
     parsed_bytes: &'a (dyn Fn(usize) + Sync),
+    /// A span of the batch parsed: a mapped file's pages there may go (a re-parse
+    /// after a wrong guess reads them again from the page cache).
+    parsed_span: &'a (dyn Fn(usize, usize) + Sync),
 }
 
 /// Parses one batch from `start` (a record's first byte), as a sequential parse would.
@@ -308,6 +315,7 @@ where
             };
             let parse = parse_piece(bytes, guess, to, at_end, delimiter, make_sink);
             (watch.parsed_bytes)(to - from);
+            (watch.parsed_span)(from, to);
             parse
         })
         .collect();
@@ -423,6 +431,14 @@ impl Storage {
 
     fn len(&self) -> usize {
         self.as_slice().len()
+    }
+
+    /// Lets a mapped file's pages in `from..to` go (they count in the process's memory
+    /// while mapped; the page cache keeps them).
+    fn release(&self, from: usize, to: usize) {
+        if let Storage::Mapped(map) = self {
+            map.release(from, to);
+        }
     }
 }
 

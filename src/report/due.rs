@@ -27,19 +27,25 @@ pub struct DueList<'p> {
 
 impl<'p> DueList<'p> {
     pub fn new(persons: &'p Persons, as_of: Day, within: u32) -> DueList<'p> {
-        let last = as_of + within as Day;
-        let is_due = |person: &PersonResult| {
-            person
-                .finding
-                .must_leave_by
-                .is_some_and(|day| person.finding.in_country && (as_of..=last).contains(&day))
-        };
-        let mut due: Vec<&PersonResult> = persons.iter().filter(|p| is_due(p)).collect();
+        let mut due: Vec<&PersonResult> = persons
+            .iter()
+            .filter(|person| is_due(person, as_of, within))
+            .collect();
         due.sort_by(|a, b| {
             (a.finding.must_leave_by, &a.person_id).cmp(&(b.finding.must_leave_by, &b.person_id))
         });
         DueList { as_of, due }
     }
+}
+
+/// Whether a person is on the due list: in the country on `as_of`, to leave within
+/// `within` days of it.
+pub fn is_due(person: &PersonResult, as_of: Day, within: u32) -> bool {
+    let last = as_of + within as Day;
+    person
+        .finding
+        .must_leave_by
+        .is_some_and(|day| person.finding.in_country && (as_of..=last).contains(&day))
 }
 
 impl Table for DueList<'_> {

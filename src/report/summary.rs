@@ -141,6 +141,7 @@ pub struct StageSecondsOut {
 }
 
 /// Settings of the run, echoed in the summary.
+#[derive(Clone)]
 pub struct RunSettings {
     pub inputs: Vec<String>,
     pub rules: String,
@@ -253,6 +254,63 @@ fn shared_delimiter(dialects: &[FileDialect]) -> Option<String> {
 }
 
 impl Summary {
+    /// Adds another share of the persons' counts (a shard's, a pass's): rows, files,
+    /// persons, violations, anomalies, stage times. [`Summary::settle`] when all are in.
+    pub fn absorb(&mut self, part: &Summary) {
+        let (a, b) = (&mut self.accounting, part.accounting);
+        a.rows_read += b.rows_read;
+        a.rows_used += b.rows_used;
+        a.rows_rejected += b.rows_rejected;
+        a.duplicates += b.duplicates;
+        a.after_as_of += b.after_as_of;
+        a.blank_rows += b.blank_rows;
+        for (file, more) in self.files.iter_mut().zip(&part.files) {
+            file.rows_read += more.rows_read;
+            file.rows_rejected += more.rows_rejected;
+            file.blank_rows += more.blank_rows;
+        }
+        for (rows, more) in [
+            (&mut self.permits, part.permits),
+            (&mut self.expulsions, part.expulsions),
+        ] {
+            if let (Some(rows), Some(more)) = (rows.as_mut(), more) {
+                rows.rows_read += more.rows_read;
+                rows.rows_used += more.rows_used;
+                rows.rows_rejected += more.rows_rejected;
+                rows.blank_rows += more.blank_rows;
+            }
+        }
+        self.persons += part.persons;
+        self.stays += part.stays;
+        self.flagged_persons += part.flagged_persons;
+        self.in_country += part.in_country;
+        for (kind, persons) in &part.violations {
+            *self.violations.entry(kind.clone()).or_default() += persons;
+        }
+        for (kind, count) in &part.anomalies {
+            let total = self.anomalies.entry(kind.clone()).or_default();
+            total.persons += count.persons;
+            total.occurrences += count.occurrences;
+        }
+        let (s, t) = (&mut self.stage_seconds, &part.stage_seconds);
+        s.stages.read += t.stages.read;
+        s.stages.group += t.stages.group;
+        s.stages.evaluate += t.stages.evaluate;
+    }
+
+    /// What follows from the counts once every share is in: the rejected share; no
+    /// shard's own record.
+    pub fn settle(&mut self) {
+        let a = &self.accounting;
+        self.rejected_share = if a.rows_read == 0 {
+            0.0
+        } else {
+            a.rows_rejected as f64 / a.rows_read as f64
+        };
+        self.shard = None;
+        self.passes = None;
+    }
+
     /// A few lines for a person at a terminal.
     pub fn human(&self, report_target: &str) -> String {
         let a = &self.accounting;

@@ -233,57 +233,11 @@ mod erased {
 pub fn merged_summary(shards: &[ShardSummary]) -> Summary {
     let mut whole = shards[0].summary.clone();
     for shard in &shards[1..] {
-        let part = &shard.summary;
-        let (a, b) = (&mut whole.accounting, part.accounting);
-        a.rows_read += b.rows_read;
-        a.rows_used += b.rows_used;
-        a.rows_rejected += b.rows_rejected;
-        a.duplicates += b.duplicates;
-        a.after_as_of += b.after_as_of;
-        a.blank_rows += b.blank_rows;
-        for (file, more) in whole.files.iter_mut().zip(&part.files) {
-            file.rows_read += more.rows_read;
-            file.rows_rejected += more.rows_rejected;
-            file.blank_rows += more.blank_rows;
-        }
-        for (rows, more) in [
-            (&mut whole.permits, part.permits),
-            (&mut whole.expulsions, part.expulsions),
-        ] {
-            if let (Some(rows), Some(more)) = (rows.as_mut(), more) {
-                rows.rows_read += more.rows_read;
-                rows.rows_used += more.rows_used;
-                rows.rows_rejected += more.rows_rejected;
-                rows.blank_rows += more.blank_rows;
-            }
-        }
-        whole.persons += part.persons;
-        whole.stays += part.stays;
-        whole.flagged_persons += part.flagged_persons;
-        whole.in_country += part.in_country;
-        for (kind, persons) in &part.violations {
-            *whole.violations.entry(kind.clone()).or_default() += persons;
-        }
-        for (kind, count) in &part.anomalies {
-            let total = whole.anomalies.entry(kind.clone()).or_default();
-            total.persons += count.persons;
-            total.occurrences += count.occurrences;
-        }
-        let (s, t) = (&mut whole.stage_seconds, &part.stage_seconds);
-        s.stages.read += t.stages.read;
-        s.stages.group += t.stages.group;
-        s.stages.evaluate += t.stages.evaluate;
+        whole.absorb(&shard.summary);
     }
-    let a = &whole.accounting;
-    whole.rejected_share = if a.rows_read == 0 {
-        0.0
-    } else {
-        a.rows_rejected as f64 / a.rows_read as f64
-    };
+    whole.settle();
     whole.rules_label = crate::rules::rules_label(&whole.rules, whole.rules_file.as_ref());
     whole.due_persons = None;
-    whole.shard = None;
-    whole.passes = None;
     whole
 }
 

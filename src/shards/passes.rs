@@ -8,14 +8,15 @@ use anyhow::{ensure, Result};
 
 use super::rejected_in_input_order;
 use crate::config::Passes;
-use crate::outcome::Outcome;
+use crate::day::Day;
+use crate::outcome::{Outcome, PersonResult};
 use crate::person_shard::Shard;
 use crate::pipeline::{self, PipelineConfig};
-use crate::report::summary::PassesRecord;
+use crate::report::summary::{PassesRecord, Summary};
 
 /// Peak memory of one pass per byte of plain CSV input, measured (BENCHMARKS.md):
 /// the rows, their grouping and the results, with the mapped pages let go.
-const BYTES_PER_INPUT_BYTE: f64 = 1.0;
+const BYTES_PER_INPUT_BYTE: f64 = 1.25;
 /// A compressed input's text is some five times its size.
 const COMPRESSED_RATIO: f64 = 5.0;
 /// The share of the available memory a run may plan to use.
@@ -82,7 +83,11 @@ impl Plan {
 }
 
 fn gib(bytes: u64) -> String {
-    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+    if bytes >= 1 << 30 {
+        format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+    } else {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
+    }
 }
 
 /// The passes `--passes` asks for, or for `auto` as many as the memory needs.
@@ -126,9 +131,29 @@ fn estimated_need(options: &PipelineConfig) -> Option<u64> {
     Some((bytes * BYTES_PER_INPUT_BYTE) as u64)
 }
 
+/// The environment variable that says how much memory a run may plan for (bytes, or
+/// with K, M or G), instead of what the system says: to plan for less than the machine
+/// has, and to try `auto` in tests.
+pub const AVAILABLE_MEMORY_VARIABLE: &str = "STAYAUDIT_AVAILABLE_MEMORY";
+
+/// `2G`, `512M`, `4096`: bytes.
+fn bytes_of(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last()? {
+        (at, 'K' | 'k') => (&text[..at], 1u64 << 10),
+        (at, 'M' | 'm') => (&text[..at], 1 << 20),
+        (at, 'G' | 'g') => (&text[..at], 1 << 30),
+        _ => (text, 1),
+    };
+    number.trim().parse::<u64>().ok()?.checked_mul(unit)
+}
+
 /// The memory this process may use: the system's MemAvailable, or less when a cgroup
-/// (a container's limit) allows less.
+/// (a container's limit) allows less; or what [`AVAILABLE_MEMORY_VARIABLE`] says.
 fn available_memory() -> Option<u64> {
+    if let Ok(said) = std::env::var(AVAILABLE_MEMORY_VARIABLE) {
+        return bytes_of(&said);
+    }
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
     let system = meminfo
         .lines()
@@ -164,15 +189,33 @@ fn cgroup_room() -> Option<u64> {
     None
 }
 
-/// Runs the `count` passes and combines their outcomes as one run's.
-pub fn run(options: &mut PipelineConfig, count: u32) -> Result<Outcome> {
+/// Runs the `count` passes and combines them as one run: the outcome holds only the
+/// persons `keep` selects (those the outputs list; the others cost memory and are
+/// counted already), the summary counts everyone (`summarize` of each pass, added up).
+pub fn run(
+    options: &mut PipelineConfig,
+    count: u32,
+    summarize: impl Fn(&Outcome) -> Summary,
+    keep: impl Fn(&PersonResult, Option<Day>) -> bool,
+) -> Result<(Outcome, Summary)> {
     let mut outcomes = Vec::with_capacity(count as usize);
+    let mut summary: Option<Summary> = None;
     for shard in Shard::all(count) {
         options.ingest.shard = Some(shard);
-        outcomes.push(pipeline::run(options)?);
+        let mut outcome = pipeline::run(options)?;
+        let part = summarize(&outcome);
+        match &mut summary {
+            None => summary = Some(part),
+            Some(whole) => whole.absorb(&part),
+        }
+        let as_of = outcome.as_of;
+        outcome.persons.retain(|person| keep(person, as_of));
+        outcomes.push(outcome);
     }
     options.ingest.shard = None;
-    combine(outcomes)
+    let mut summary = summary.expect("at least one pass");
+    summary.settle();
+    Ok((combine(outcomes)?, summary))
 }
 
 /// One run's outcome from its shards' (all of `0..N`, in order).
@@ -238,5 +281,9 @@ mod tests {
         assert_eq!(passes_for(30 * gib, 8 * gib), 5);
         assert_eq!(passes_for(u64::MAX, 1), MAX_AUTO_PASSES);
         assert!(available_memory().is_some_and(|bytes| bytes > 0));
+        assert_eq!(bytes_of("2G"), Some(2 * gib));
+        assert_eq!(bytes_of("512m"), Some(512 << 20));
+        assert_eq!(bytes_of("4096"), Some(4096));
+        assert_eq!(bytes_of("x"), None);
     }
 }

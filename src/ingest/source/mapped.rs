@@ -78,6 +78,26 @@ impl GuardedMap {
 
     /// Whether a page of the file was gone when it was read (the file shrank): the bytes
     /// read there are zeros, not the file's.
+    /// Lets the whole pages in `from..to` go from this process's memory (`madvise`
+    /// `MADV_DONTNEED`): a file's pages stay in the page cache, and reading them again
+    /// maps them again, with the same bytes. A long read thus holds only the pieces being
+    /// parsed, not the whole file, in its resident memory.
+    pub fn release(&self, from: usize, to: usize) {
+        let page = PAGE_SIZE.load(Ordering::Relaxed);
+        let base = self.map.as_ptr() as usize;
+        let (start, end) = (
+            (base + from).div_ceil(page) * page,
+            (base + to.min(self.map.len())) / page * page,
+        );
+        if end > start {
+            // SAFETY: the range is inside this mapping, which is read-only and private:
+            // dropping its pages changes no byte a reader sees.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            }
+        }
+    }
+
     pub fn truncated(&self) -> bool {
         self.slot
             .is_some_and(|slot| LIVE[slot].truncated.load(Ordering::Acquire))
