@@ -353,6 +353,25 @@ fn merge_refuses_shards_that_do_not_make_one_run() {
     );
     work.run(&all).expect_code(0);
     merge(&["s0.json", "g.json", "s2.json"]).expect_error("differ in gaps");
+    // The same rules from a file: named by the file's hash, not the built-in set.
+    let rules = work.run(&["rules", "kz-2023"]);
+    work.write("kz.toml", rules.stdout());
+    all = args(
+        &inputs,
+        &[
+            "--shard",
+            "1/3",
+            "-o",
+            "k.csv",
+            "--summary",
+            "k.json",
+            "-q",
+            "--rules",
+            "kz.toml",
+        ],
+    );
+    work.run(&all).expect_code(0);
+    merge(&["s0.json", "k.json", "s2.json"]).expect_error("differ in rules");
     all = args(
         &inputs,
         &[

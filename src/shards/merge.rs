@@ -170,9 +170,9 @@ fn check_alike(shards: &[ShardSummary]) -> Result<()> {
         let json = |value: &dyn erased::Json| value.text();
         vec![
             ("stayaudit_version", s.stayaudit_version.clone()),
+            ("rules", format!("{} {}", s.rules, json(&s.rules_file))),
             ("inputs", json(&r.inputs)),
             ("settings", json(&r.settings)),
-            ("rules", format!("{} {}", s.rules, json(&s.rules_file))),
             ("as_of", json(&s.as_of)),
             ("export_last_day", json(&s.export_last_day)),
             ("export_first_day", json(&r.export_first_day)),
