@@ -15,6 +15,15 @@ pub enum FormatArg {
     Parquet,
 }
 
+/// `--db-mode`: how a database table output is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DbModeArg {
+    /// The table's rows become the new result's
+    Replace,
+    /// The new result's rows are added, each with the run's as_of
+    Append,
+}
+
 /// `--gaps`: how lost entries and exits are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GapsArg {
@@ -225,6 +234,11 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub pseudonymize_key_file: Option<String>,
 
+    /// How an output that is a database table (`-o db:TABLE`) is written: `replace` its
+    /// rows, or `append` them with an `as_of` column.
+    #[arg(long, value_enum, default_value_t = DbModeArg::Replace)]
+    pub db_mode: DbModeArg,
+
     #[command(flatten)]
     pub shard: ShardArgs,
 
@@ -309,6 +323,12 @@ pub struct RunArgs {
 /// `patterns` and `check`.
 #[derive(Args, Debug)]
 pub struct RuleArgs {
+    /// The database of `db:SQL` inputs and `db:TABLE` outputs: a PostgreSQL URL or
+    /// key=value string [default: the libpq environment, PGHOST, PGDATABASE, PGUSER,
+    /// PGSERVICE, as psql reads it].
+    #[arg(long = "db", value_name = "URL")]
+    pub database: Option<String>,
+
     /// Built-in rule set (`stayaudit rules` lists them) or a TOML rule file.
     #[arg(long = "rules", default_value = crate::rules::DEFAULT_RULES, value_name = "NAME|FILE")]
     pub rule_set: String,

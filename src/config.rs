@@ -123,6 +123,27 @@ impl Config {
         plan
     }
 
+    /// The database settings, when the command reads or writes the database: `--db`
+    /// (`None` inside: the libpq environment).
+    pub fn database(&self) -> Option<Option<&str>> {
+        let run = match self {
+            Config::Audit(config) => {
+                let outputs = [config.out.as_deref(), config.rejects.as_deref()]
+                    .into_iter()
+                    .chain([config.due.as_ref().map(|due| due.out.as_str())])
+                    .flatten()
+                    .any(|path| crate::database::named(path).is_some());
+                return (outputs || config.run.uses_database())
+                    .then_some(config.run.database.as_deref());
+            }
+            Config::Patterns(config) => &config.run,
+            Config::Check(config) => &config.run,
+            Config::Serve(config) => &config.run,
+            _ => return None,
+        };
+        run.uses_database().then_some(run.database.as_deref())
+    }
+
     /// Worker threads asked for (`None`: all cores).
     pub fn threads(&self) -> Option<usize> {
         match self {
@@ -211,6 +232,8 @@ pub struct RunConfig {
     pub directions: Directions,
     /// `--max-rejected`.
     pub max_rejected: RejectLimit,
+    /// `--db URL` (`None`: the libpq environment), for `db:` inputs and outputs.
+    pub database: Option<String>,
 }
 
 /// What a command asks of the pipeline beyond what the user typed.
@@ -270,7 +293,26 @@ impl RunConfig {
             directions: Directions::with_words(&args.direction_words)
                 .map_err(|message| anyhow::anyhow!(message))?,
             max_rejected: RejectLimit::parse(&args.max_rejected)?,
+            database: args.database.clone(),
         })
+    }
+
+    /// Whether an input is in the database (`db:SQL`).
+    pub fn uses_database(&self) -> bool {
+        self.inputs
+            .iter()
+            .chain(&self.permits)
+            .chain(&self.expulsions)
+            .any(|input| input.query().is_some())
+    }
+
+    /// The inputs read once, as they come: standard input, database queries.
+    pub fn stream_inputs(&self) -> impl Iterator<Item = &InputPath> {
+        self.inputs
+            .iter()
+            .chain(&self.permits)
+            .chain(&self.expulsions)
+            .filter(|input| input.is_stream())
     }
 
     /// The files a run reads: crossings, side files, a rule file.
@@ -366,6 +408,8 @@ pub struct AuditConfig {
     pub shard: Option<Shard>,
     /// `--passes`.
     pub passes: Passes,
+    /// `--db-mode`: how database table outputs are written.
+    pub db_mode: crate::output::database::Mode,
 }
 
 /// `--passes N|auto`: how many times the export is read, judging 1/N of the persons
@@ -419,6 +463,13 @@ fn check_shard_run(
     if run.inputs.iter().any(InputPath::is_stdin) {
         bail!("--shard {shard}: every shard reads the whole export, so it must be a file, not standard input");
     }
+    if let Some(query) = run.stream_inputs().find(|input| input.query().is_some()) {
+        bail!(
+            "--shard {shard}: {} is a database query, which may answer each shard differently \
+             and cannot be checked by merge; export it to a file for the shards",
+            query.label()
+        );
+    }
     if out.is_none_or(|out| out == "-") {
         bail!("--shard {shard}: the shard's output must be a file (-o FILE), for merge to read");
     }
@@ -468,12 +519,27 @@ impl AuditConfig {
             quiet: args.quiet,
             shard: shard_of(&args.shard)?,
             passes: Passes::parse(&args.passes)?,
+            db_mode: match args.db_mode {
+                crate::cli::DbModeArg::Replace => crate::output::database::Mode::Replace,
+                crate::cli::DbModeArg::Append => crate::output::database::Mode::Append,
+            },
         })
         .and_then(|config: AuditConfig| {
             if let Some(shard) = config.shard {
                 check_shard_run(shard, &config.run, config.out.as_deref(), config.summary.as_deref())?;
                 if matches!(config.passes, Passes::Count(count) if count > 1) {
                     bail!("--shard {shard} and --passes: a shard is read in one pass (use more shards)");
+                }
+            }
+            // Each pass reads the inputs again: a stream would be empty the second time,
+            // a query might answer differently.
+            if let Some(stream) = config.run.stream_inputs().next() {
+                if matches!(config.passes, Passes::Count(count) if count > 1) {
+                    bail!(
+                        "--passes: {} is read once, as it comes; passes read the inputs again \
+                         (write it to a file first)",
+                        stream.label()
+                    );
                 }
             }
             Ok(config)

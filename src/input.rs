@@ -17,6 +17,16 @@ impl InputPath {
         self.path == "-"
     }
 
+    /// The query of a database input (`db:SQL`, or `db:TABLE`).
+    pub fn query(&self) -> Option<&str> {
+        crate::database::named(&self.path)
+    }
+
+    /// Read once, as it comes (standard input, a database query), not a file.
+    pub fn is_stream(&self) -> bool {
+        self.is_stdin() || self.query().is_some()
+    }
+
     /// The name used in messages and in the rejects file.
     pub fn label(&self) -> &str {
         if self.is_stdin() {
@@ -28,6 +38,9 @@ impl InputPath {
 
     /// Whether the name ends in `suffix`, ignoring case (`.CSV.GZ` is gzip too).
     pub fn has_extension(&self, suffix: &str) -> bool {
+        if self.query().is_some() {
+            return false; // a query's text says nothing of its format: CSV rows
+        }
         let name = self.path.as_bytes();
         name.len() >= suffix.len()
             && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
@@ -35,6 +48,9 @@ impl InputPath {
 
     /// Whether the name says tab-separated: `.tsv` or `.tab`, compressed or not.
     pub fn names_tab_separated(&self) -> bool {
+        if self.query().is_some() {
+            return false;
+        }
         let name = self.path.to_ascii_lowercase();
         let name = [".gz", ".zst", ".zstd"]
             .iter()
@@ -45,7 +61,7 @@ impl InputPath {
 
     /// Size in bytes of a file (not of standard input), for progress.
     pub fn size(&self) -> Option<u64> {
-        (!self.is_stdin())
+        (!self.is_stream())
             .then(|| std::fs::metadata(&self.path).map(|m| m.len()).ok())
             .flatten()
     }

@@ -25,6 +25,7 @@ pub mod accounting;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod database;
 pub mod day;
 pub mod engine;
 pub mod exit;

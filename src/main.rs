@@ -23,6 +23,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<Status> {
     let config = Config::from_cli(cli)?;
     config.files().check()?;
+    // A database that cannot be reached fails the run before anything is read or written.
+    if let Some(url) = config.database() {
+        let database = stayaudit::database::Database::from_url(url)?;
+        database.check()?;
+        stayaudit::database::set_for_run(database);
+    }
     // A server stops gracefully on its own signals; every other command stops at once on
     // Ctrl-C or SIGTERM, removing any output half-written.
     if !matches!(config, Config::Serve(_)) {

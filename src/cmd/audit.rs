@@ -15,8 +15,8 @@ use crate::config::{AuditConfig, PipelineRequest};
 use crate::day::Day;
 use crate::exit::Status;
 use crate::outcome::{Outcome, PersonResult};
-use crate::output::export::{write_table, Format, Table};
-use crate::output::write_output;
+use crate::output::export::{Format, Table};
+use crate::output::{write_output, write_table_to, TableWrite};
 use crate::pipeline;
 use crate::pseudonym::Pseudonymizer;
 use crate::report::due::{is_due, DueList};
@@ -75,6 +75,7 @@ pub fn run(config: AuditConfig) -> Result<Status> {
     }
 
     summary.due_within = config.due.as_ref().map(|list| list.within);
+    summary.database = crate::database::shown_for_run();
     summary.passes = plan.record();
     if let Some(shard) = config.shard {
         summary.shard = Some(record::of_audit(shard, &config, &options, &outcome)?);
@@ -104,6 +105,10 @@ pub fn run(config: AuditConfig) -> Result<Status> {
         summary: config.summary.as_deref(),
         quiet: config.quiet,
         fail_on_flagged: config.fail_on_flagged,
+        tables: TableWrite {
+            mode: config.db_mode,
+            as_of: outcome.as_of,
+        },
     };
     write_results(&destinations, results, started, || {
         // A shard's rows are part of each file: the files are judged whole, by `merge`.
@@ -144,6 +149,8 @@ pub struct Destinations<'a> {
     pub summary: Option<&'a str>,
     pub quiet: bool,
     pub fail_on_flagged: bool,
+    /// How outputs that are database tables (`db:TABLE`) are written.
+    pub tables: TableWrite,
 }
 
 /// An audit's results, however they were computed.
@@ -161,7 +168,8 @@ pub struct Results<'a> {
 }
 
 /// Writes the rejects file, says the notes, runs `checks` (which may fail the run before
-/// any report is written), then writes the report, the due list and the summary.
+/// any report is written), then writes the report, the due list and the summary. Tables
+/// in the database are committed together, after the last.
 pub fn write_results(
     to: &Destinations,
     results: Results,
@@ -178,9 +186,7 @@ pub fn write_results(
         notes,
     } = results;
     if let Some(path) = to.rejects {
-        write_output(Some(path), |out: &mut dyn Write| {
-            write_table(Format::Csv, rejects, out)
-        })?;
+        write_table_to(Some(path), Format::Csv, rejects, to.tables)?;
     }
     if !to.quiet {
         // Before any failure below: how the files were read often explains it.
@@ -188,16 +194,18 @@ pub fn write_results(
             eprintln!("{note}");
         }
     }
-    checks()?;
-    write_output(to.out, |out: &mut dyn Write| {
-        write_table(to.format, report, out)
-    })?;
+    if let Err(failed) = checks() {
+        // The rejects table lands as a rejects file does: it says why the run failed.
+        crate::output::database::commit()?;
+        return Err(failed);
+    }
+    write_table_to(to.out, to.format, report, to.tables)?;
     if let (Some((path, format)), Some(due)) = (to.due, due) {
-        write_output(Some(path), |out: &mut dyn Write| {
-            write_table(format, due, out)
-        })?;
+        write_table_to(Some(path), format, due, to.tables)?;
         summary.due_persons = Some(due.len() as u64);
     }
+    // Every table of the run at once, before the summary that describes them.
+    crate::output::database::commit()?;
     summary.stage_seconds.write = write_started.elapsed().as_secs_f64();
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     if let Some(path) = to.summary {

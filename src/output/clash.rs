@@ -11,7 +11,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 /// One file a command reads or writes, and the option that names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,14 +99,18 @@ impl FilePlan {
     /// Fails, naming both options and the file, when an output is an input or another
     /// output.
     pub fn check(&self) -> Result<()> {
+        self.check_tables()?;
+        let file = |file: &&FileUse| crate::database::named(&file.path).is_none();
         let reads: Vec<(&FileUse, Identity)> = self
             .reads
             .iter()
+            .filter(file)
             .map(|file| (file, identity(file, Stream::Input)))
             .collect();
         let writes: Vec<(&FileUse, Identity)> = self
             .writes
             .iter()
+            .filter(file)
             .map(|file| (file, identity(file, Stream::Output)))
             .collect();
         for (output, written) in &writes {
@@ -139,6 +143,57 @@ impl FilePlan {
                         first.shown(Stream::Output),
                         second.shown(Stream::Output),
                         same_file(first, second),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FilePlan {
+    /// Database tables written (`db:TABLE`): none twice, and none that a database input
+    /// (`db:SQL`) reads, by name (a run would read the table it is replacing).
+    fn check_tables(&self) -> Result<()> {
+        let tables: Vec<(&FileUse, String)> = self
+            .writes
+            .iter()
+            .filter_map(|file| {
+                crate::database::named(&file.path).map(|table| (file, table.to_ascii_lowercase()))
+            })
+            .collect();
+        for (file, _) in &tables {
+            let name = crate::database::named(&file.path).unwrap_or_default();
+            super::database::checked_name(name)
+                .with_context(|| format!("{}", file.shown(Stream::Output)))?;
+        }
+        for (index, (first, table)) in tables.iter().enumerate() {
+            if let Some((second, _)) = tables[index + 1..].iter().find(|(_, other)| other == table)
+            {
+                bail!(
+                    "{} and {} both write the table {table}: give each its own; nothing was \
+                     read or written",
+                    first.shown(Stream::Output),
+                    second.shown(Stream::Output)
+                );
+            }
+            for input in &self.reads {
+                let Some(query) = crate::database::named(&input.path) else {
+                    continue;
+                };
+                let words = query
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                    .map(str::to_ascii_lowercase);
+                let unqualified = table.rsplit('.').next().unwrap_or(table);
+                if words
+                    .into_iter()
+                    .any(|word| word == *table || word.rsplit('.').next() == Some(unqualified))
+                {
+                    bail!(
+                        "{} would overwrite the table {table}, which {} reads: an output must \
+                         not be an input; nothing was read or written",
+                        first.shown(Stream::Output),
+                        input.shown(Stream::Input)
                     );
                 }
             }

@@ -5,6 +5,7 @@
 //! `-` (or no path) is standard output.
 
 pub mod clash;
+pub mod database;
 pub mod export;
 
 use std::io::{self, BufWriter, Write};
@@ -40,6 +41,30 @@ fn track(path: &Path, in_flight: bool) {
         paths.push(path.to_path_buf());
     } else {
         paths.retain(|p| p != path);
+    }
+}
+
+/// How a table written into the database is written (`--db-mode`, and the run's
+/// as_of for `append`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TableWrite {
+    pub mode: database::Mode,
+    pub as_of: Option<crate::day::Day>,
+}
+
+/// Writes a table where `path` says: a database table (`db:TABLE`), a file (in
+/// `format`, atomically), or standard output (`None`, `-`).
+pub fn write_table_to(
+    path: Option<&str>,
+    format: export::Format,
+    table: &dyn export::Table,
+    into_database: TableWrite,
+) -> Result<()> {
+    match path.and_then(crate::database::named) {
+        Some(name) => database::write_table(name, table, into_database.mode, into_database.as_of),
+        None => write_output(path, |out: &mut dyn Write| {
+            export::write_table(format, table, out)
+        }),
     }
 }
 

@@ -26,6 +26,9 @@ pub struct Summary {
     /// How each CSV file was read: delimiter and encoding, and how each was chosen.
     pub csv_files: Vec<FileDialect>,
     pub rules: String,
+    /// The database read or written (`db:` inputs and outputs), without a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
     /// The rule file and its SHA-256 (`null`: a built-in rule set).
     pub rules_file: Option<RuleFileOrigin>,
     #[serde(skip)]
@@ -203,6 +206,7 @@ pub fn summarize(outcome: &Outcome, settings: RunSettings) -> Summary {
         delimiter: shared_delimiter(&outcome.dialects),
         csv_files: outcome.dialects.clone(),
         rules: settings.rules,
+        database: None,
         rules_file: settings.rules_file,
         rules_label: settings.rules_label,
         as_of: outcome.as_of.map(format_day),

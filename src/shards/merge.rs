@@ -392,6 +392,7 @@ pub fn run(config: MergeConfig) -> Result<Status> {
         summary: config.summary.as_deref(),
         quiet: config.quiet,
         fail_on_flagged: config.fail_on_flagged,
+        tables: Default::default(),
     };
     let results = Results {
         rejects: &rejects,

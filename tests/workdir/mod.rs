@@ -96,8 +96,23 @@ impl Workdir {
     }
 
     pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        self.run_with(args, stdin, &[])
+    }
+
+    /// A run with environment variables set (`(name, value)`) or removed (`value` empty).
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.run_with(args, None, env)
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
         let mut command = Command::new(env!("CARGO_BIN_EXE_stayaudit"));
         command.args(args).current_dir(self.dir.path());
+        for (name, value) in env {
+            match value.is_empty() {
+                true => command.env_remove(name),
+                false => command.env(name, value),
+            };
+        }
         command.stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

@@ -7,6 +7,7 @@
 
 pub mod decode;
 pub mod mapped;
+pub mod query;
 pub mod watch;
 
 use std::fs::File;
@@ -31,6 +32,14 @@ pub enum Source {
     Mapped(GuardedMap, ProgressBar),
 }
 
+/// The raw bytes of a stream input: standard input, or a database query's rows.
+fn raw_stream(input: &InputPath) -> Result<Box<dyn Read + Send>> {
+    match input.query() {
+        Some(query) => query::query_stream(input.label(), query),
+        None => Ok(Box::new(io::stdin())),
+    }
+}
+
 /// The file itself (not standard input), for readers that seek (Parquet).
 pub fn open_file(input: &InputPath) -> Result<File> {
     File::open(&input.path).with_context(|| format!("cannot open {}", input.path))
@@ -38,8 +47,8 @@ pub fn open_file(input: &InputPath) -> Result<File> {
 
 /// Opens the input, decompressing by extension; `progress` counts its raw bytes.
 pub fn open_stream(input: &InputPath, progress: &ProgressBar) -> Result<Box<dyn Read + Send>> {
-    let raw: Box<dyn Read + Send> = if input.is_stdin() {
-        Box::new(io::stdin())
+    let raw: Box<dyn Read + Send> = if input.is_stream() {
+        raw_stream(input)?
     } else {
         Box::new(open_file(input)?)
     };
@@ -98,7 +107,7 @@ pub fn open_source(
     let cannot_read = || format!("cannot read {}", input.label());
     let compressed =
         input.has_extension(".gz") || input.has_extension(".zst") || input.has_extension(".zstd");
-    let file = (!input.is_stdin()).then(|| open_file(input)).transpose()?;
+    let file = (!input.is_stream()).then(|| open_file(input)).transpose()?;
     let watch = file
         .as_ref()
         .map(|file| FileWatch::new(input, file))
@@ -126,7 +135,7 @@ pub fn open_source(
     }
     let raw: Box<dyn Read + Send> = match file {
         Some(file) => Box::new(file),
-        None => Box::new(io::stdin()),
+        None => raw_stream(input)?,
     };
     let (start, stream) = peek(decompressed(input, raw, progress)?, 3).with_context(cannot_read)?;
     // As the WHATWG Encoding Standard decodes: a byte-order mark wins over a label.
@@ -157,7 +166,7 @@ pub fn open_source(
 /// Runs `read` on the input and then checks, for a regular file, that it did not
 /// change while it was read (see [`FileWatch`]): a change is the error then.
 pub fn read_watched<T>(input: &InputPath, read: impl FnOnce() -> Result<T>) -> Result<T> {
-    let watch = match input.is_stdin() {
+    let watch = match input.is_stream() {
         true => None,
         false => FileWatch::new(input, &open_file(input)?)?,
     };
