@@ -354,6 +354,7 @@ impl RunConfig {
                 show_progress,
                 dialect: self.dialect.clone(),
                 directions: self.directions.clone(),
+                partition_bits: partition_bits_override()?,
             },
             max_rejected: self.max_rejected,
             grandfather: self.grandfather.unwrap_or(rules.grandfather),
@@ -544,6 +545,21 @@ impl AuditConfig {
             }
             Ok(config)
         })
+    }
+}
+
+/// `STAYAUDIT_PARTITION_BITS`: the partition count (as bits, 4 to 16) instead of the
+/// one the inputs' size gives, for benchmarks and for the tests that check that no
+/// output depends on it.
+pub const PARTITION_BITS_VARIABLE: &str = "STAYAUDIT_PARTITION_BITS";
+
+fn partition_bits_override() -> Result<Option<u32>> {
+    let Ok(text) = std::env::var(PARTITION_BITS_VARIABLE) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<u32>() {
+        Ok(bits) if (4..=16).contains(&bits) => Ok(Some(bits)),
+        _ => bail!("{PARTITION_BITS_VARIABLE}={text}: expected a number of bits from 4 to 16"),
     }
 }
 

@@ -15,9 +15,7 @@ use polars::prelude::{Column, DataFrame, SortMultipleOptions};
 use rayon::prelude::*;
 
 use crate::day::Day;
-use crate::ingest::crossings::{
-    local_day, partition_of, person_hash, CrossingPiece, Crossings, PARTITIONS, PARTITION_BITS,
-};
+use crate::ingest::crossings::{local_day, partition_of, person_hash, CrossingPiece, Crossings};
 use crate::stays::{canonical_order, Crossing};
 
 /// The crossings, grouped: per partition, the polars-sorted person keys.
@@ -47,9 +45,10 @@ pub struct PartitionCounts {
 
 /// Has polars sort each partition's keys (the pieces come laid out by partition).
 pub fn group(crossings: Crossings) -> Result<Grouped> {
-    let partitions = (0..PARTITIONS)
+    let bits = crossings.partition_bits;
+    let partitions = (0..1usize << bits)
         .into_par_iter()
-        .map(|partition| sort_partition(&crossings.pieces, partition))
+        .map(|partition| sort_partition(&crossings.pieces, partition, bits))
         .collect::<Result<Vec<_>>>()
         .context("sorting persons")?;
     Ok(Grouped {
@@ -59,7 +58,7 @@ pub fn group(crossings: Crossings) -> Result<Grouped> {
 }
 
 /// Builds one partition's `person_key` column and has polars sort it.
-fn sort_partition(pieces: &[CrossingPiece], partition: usize) -> Result<Partition> {
+fn sort_partition(pieces: &[CrossingPiece], partition: usize, bits: u32) -> Result<Partition> {
     let mut runs = Vec::new();
     let mut rows = 0usize;
     for (piece_index, piece) in pieces.iter().enumerate() {
@@ -80,7 +79,7 @@ fn sort_partition(pieces: &[CrossingPiece], partition: usize) -> Result<Partitio
         let to = piece.partition_starts[partition + 1];
         for &hash in &piece.hashes[from as usize..to as usize] {
             let index = keys.len() as u64;
-            keys.push(((hash << PARTITION_BITS) & !index_mask) | index);
+            keys.push(((hash << bits) & !index_mask) | index);
         }
     }
     let frame = DataFrame::new(rows, vec![Column::new("person_key".into(), keys)])?;
@@ -121,7 +120,8 @@ impl Grouped {
     pub fn records_of(&self, person_id: &str, out: &mut Vec<Crossing>) -> Result<bool> {
         out.clear();
         let hash = person_hash(person_id);
-        let partition = partition_of(hash);
+        let bits = self.crossings.partition_bits;
+        let partition = partition_of(hash, bits);
         let part = &self.partitions[partition];
         if part.rows == 0 {
             return Ok(false);
@@ -129,7 +129,7 @@ impl Grouped {
         let keys = part.frame.column("person_key")?.u64()?.rechunk();
         let keys = keys.cont_slice()?;
         let index_mask = (1u64 << part.index_bits) - 1;
-        let person_bits = ((hash << PARTITION_BITS) & !index_mask) >> part.index_bits;
+        let person_bits = ((hash << bits) & !index_mask) >> part.index_bits;
         let from = keys.partition_point(|&key| key >> part.index_bits < person_bits);
         let to = from + keys[from..].partition_point(|&key| key >> part.index_bits == person_bits);
         let mut indexes: Vec<u32> = keys[from..to]
@@ -327,10 +327,15 @@ C,KGZ,entry,2023-03-03
             // Every id hashes alike: the grouping must still tell them apart.
             for piece in &mut pieces {
                 piece.hashes.iter_mut().for_each(|hash| *hash = 7);
-                piece.sort_by_partition();
+                piece.sort_by_partition(options.partition_bits());
             }
         }
-        let grouped = group(Crossings::merge(pieces, options.tz)).unwrap();
+        let grouped = group(Crossings::merge(
+            pieces,
+            options.tz,
+            options.partition_bits(),
+        ))
+        .unwrap();
         let mut out = Vec::new();
         let mut scratch = Scratch::default();
         for partition in 0..grouped.partitions() {
@@ -393,7 +398,12 @@ C,KGZ,entry,2023-03-03
         )
         .unwrap();
         let pieces = read.outcomes.into_iter().map(|o| o.crossings).collect();
-        let grouped = group(Crossings::merge(pieces, options.tz)).unwrap();
+        let grouped = group(Crossings::merge(
+            pieces,
+            options.tz,
+            options.partition_bits(),
+        ))
+        .unwrap();
         let mut walked = std::collections::HashMap::new();
         let mut scratch = Scratch::default();
         for partition in 0..grouped.partitions() {

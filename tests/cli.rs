@@ -463,6 +463,56 @@ fn output_is_identical_whatever_the_thread_count() {
 }
 
 #[test]
+fn output_is_identical_whatever_the_partition_count() {
+    let work = Workdir::new();
+    work.run(&[
+        "generate",
+        "--persons",
+        "3000",
+        "--seed",
+        "11",
+        "--noise",
+        "0.01",
+        "-o",
+        "in.csv",
+    ])
+    .expect_code(0);
+    let audit = |bits: &str| {
+        let name = format!("report-{bits}.csv");
+        let rejects = format!("rejects-{bits}.csv");
+        let summary = format!("summary-{bits}.json");
+        let args = [
+            "audit",
+            "in.csv",
+            "--all-persons",
+            "--max-rejected",
+            "100%",
+            "-o",
+            &name,
+            "--rejects",
+            &rejects,
+            "--summary",
+            &summary,
+            "-q",
+        ];
+        work.run_with_env(&args, &[("STAYAUDIT_PARTITION_BITS", bits)])
+            .expect_code(0);
+        let mut summary: serde_json::Value = serde_json::from_str(&work.read(&summary)).unwrap();
+        for timing in ["stage_seconds", "elapsed_seconds"] {
+            summary.as_object_mut().unwrap().remove(timing);
+        }
+        (work.read(&name), work.read(&rejects), summary)
+    };
+    // 16, 1024 (the default for a small export) and 65,536 partitions.
+    let default = audit("10");
+    assert!(default.0.lines().count() > 2000 && default.1.lines().count() > 10);
+    assert_eq!(audit("4"), default);
+    assert_eq!(audit("16"), default);
+    work.run_with_env(&["audit", "in.csv"], &[("STAYAUDIT_PARTITION_BITS", "40")])
+        .expect_error("STAYAUDIT_PARTITION_BITS=40: expected a number of bits from 4 to 16");
+}
+
+#[test]
 fn sample_data_gives_its_expected_report() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let work = Workdir::new();

@@ -12,14 +12,16 @@ use crate::accounting::Rejected;
 use crate::day::Day;
 use crate::nationality::Nationality;
 
-/// Rows are laid out by partition: the top `PARTITION_BITS` bits of the person hash, so
-/// grouping (`frame`) finds each partition's rows together in every piece.
-pub const PARTITION_BITS: u32 = 10;
-pub const PARTITIONS: usize = 1 << PARTITION_BITS;
+/// Rows are laid out by partition: the top bits of the person hash, so grouping
+/// (`frame`) finds each partition's rows together in every piece. 1,024 partitions
+/// unless `STAYAUDIT_PARTITION_BITS` says otherwise (a benchmark's knob: 8,192 at 100 M
+/// rows measured no faster, see BENCHMARKS.md); never from the thread count, and no
+/// output depends on it (`tests/cli.rs`).
+pub const DEFAULT_PARTITION_BITS: u32 = 10;
 
-/// The partition of a person hash.
-pub fn partition_of(hash: u64) -> usize {
-    (hash >> (64 - PARTITION_BITS)) as usize
+/// The partition of a person hash, among `1 << bits`.
+pub fn partition_of(hash: u64, bits: u32) -> usize {
+    (hash >> (64 - bits)) as usize
 }
 
 /// One valid crossing row in 24 bytes (its person hash is kept beside it).
@@ -159,14 +161,16 @@ impl CrossingPiece {
         });
     }
 
-    /// A counting sort of the rows, their hashes and their ids by partition, in input
-    /// order within each partition, done once the piece is read (while it is in cache).
-    pub fn sort_by_partition(&mut self) {
-        let mut next = vec![0u32; PARTITIONS + 1];
+    /// A counting sort of the rows, their hashes and their ids into `1 << bits`
+    /// partitions, in input order within each partition, done once the piece is read
+    /// (while it is in cache).
+    pub fn sort_by_partition(&mut self, bits: u32) {
+        let partitions = 1usize << bits;
+        let mut next = vec![0u32; partitions + 1];
         for &hash in &self.hashes {
-            next[partition_of(hash) + 1] += 1;
+            next[partition_of(hash, bits) + 1] += 1;
         }
-        for partition in 0..PARTITIONS {
+        for partition in 0..partitions {
             next[partition + 1] += next[partition];
         }
         self.partition_starts = next.clone();
@@ -176,7 +180,7 @@ impl CrossingPiece {
             hashes.clear();
             hashes.resize(self.rows.len(), 0);
             for (row, &hash) in self.rows.iter().zip(&self.hashes) {
-                let slot = &mut next[partition_of(hash)];
+                let slot = &mut next[partition_of(hash, bits)];
                 rows[*slot as usize] = *row;
                 hashes[*slot as usize] = hash;
                 *slot += 1;
@@ -216,7 +220,7 @@ impl CrossingPiece {
 }
 
 /// Every valid crossing row of the inputs.
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub struct Crossings {
     /// In input order: files in order, pieces in order.
     pub pieces: Vec<CrossingPiece>,
@@ -225,11 +229,20 @@ pub struct Crossings {
     pub checkpoints: Vec<String>,
     /// The audit's time zone: a row's local day is its instant's day there.
     pub tz: OffsetSeconds,
+    /// The pieces are laid out in `1 << partition_bits` partitions.
+    pub partition_bits: u32,
+}
+
+impl Default for Crossings {
+    fn default() -> Crossings {
+        Crossings::merge(Vec::new(), 0, DEFAULT_PARTITION_BITS)
+    }
 }
 
 impl Crossings {
-    /// Ranks every piece's dictionary values into the global, sorted ones.
-    pub fn merge(pieces: Vec<CrossingPiece>, tz: OffsetSeconds) -> Crossings {
+    /// Ranks every piece's dictionary values into the global, sorted ones; the pieces
+    /// were sorted into `1 << partition_bits` partitions.
+    pub fn merge(pieces: Vec<CrossingPiece>, tz: OffsetSeconds, partition_bits: u32) -> Crossings {
         let mut pieces = pieces;
         let ranked = |values: Vec<&str>| -> Vec<String> {
             let mut values: Vec<String> = values.into_iter().map(str::to_string).collect();
@@ -269,6 +282,7 @@ impl Crossings {
             bases,
             checkpoints,
             tz,
+            partition_bits,
         }
     }
 

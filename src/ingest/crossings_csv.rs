@@ -182,7 +182,9 @@ impl<'o> CrossingSink<'o> {
     /// The piece's outcome, its rows laid out by partition (sorted now, while the piece
     /// is still in cache).
     pub fn into_outcome(mut self) -> CrossingsRead {
-        self.outcome.crossings.sort_by_partition();
+        self.outcome
+            .crossings
+            .sort_by_partition(self.options.partition_bits());
         self.outcome
     }
 }

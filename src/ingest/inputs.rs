@@ -113,7 +113,7 @@ pub fn read_inputs_with(
         ingested.dialects.push(read.dialect);
     }
     progress.finish_and_clear();
-    ingested.crossings = Crossings::merge(pieces, options.tz);
+    ingested.crossings = Crossings::merge(pieces, options.tz, options.partition_bits());
     Ok(ingested)
 }
 
@@ -135,7 +135,7 @@ pub fn read_csv_source(
     let read = read_csv_crossings(&file, source, options, layout)?;
     ingested.add_file(label, read.outcomes, read.leading_blank_lines, &mut pieces);
     ingested.dialects.push(read.dialect);
-    ingested.crossings = Crossings::merge(pieces, options.tz);
+    ingested.crossings = Crossings::merge(pieces, options.tz, options.partition_bits());
     Ok(ingested)
 }
 

@@ -24,4 +24,14 @@ pub struct IngestOptions {
     pub dialect: DialectOptions,
     /// The words of the `direction` column (`--direction-word`).
     pub directions: Directions,
+    /// How many partitions the rows are laid out in (`1 << bits`); `None`: the default
+    /// (`STAYAUDIT_PARTITION_BITS` sets it).
+    pub partition_bits: Option<u32>,
+}
+
+impl IngestOptions {
+    pub fn partition_bits(&self) -> u32 {
+        self.partition_bits
+            .unwrap_or(super::crossings::DEFAULT_PARTITION_BITS)
+    }
 }

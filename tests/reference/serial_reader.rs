@@ -17,7 +17,7 @@ use std::rc::Rc;
 use anyhow::{bail, Context, Result};
 use stayaudit::accounting::Rejected;
 use stayaudit::ingest::columns::{required_names, ColumnMap, Field, HeaderLayout};
-use stayaudit::ingest::crossings::{partition_of, person_hash, Crossings, PARTITIONS};
+use stayaudit::ingest::crossings::{partition_of, person_hash, Crossings, DEFAULT_PARTITION_BITS};
 use stayaudit::ingest::dialect::choose_delimiter;
 use stayaudit::ingest::record::count_line_breaks;
 use stayaudit::ingest::row::record_text;
@@ -59,7 +59,7 @@ pub fn parallel_out(ingested: &Ingested) -> ReadOut {
 
 fn rows_of(crossings: &Crossings) -> Vec<RowOut> {
     let mut rows = Vec::new();
-    for partition in 0..PARTITIONS {
+    for partition in 0..1usize << crossings.partition_bits {
         for piece in &crossings.pieces {
             let (from, to) = (
                 piece.partition_starts[partition] as usize,
@@ -197,7 +197,7 @@ pub fn serial_read(
     out.blank_rows += total_lines - record_lines;
     // Rows by partition, in input order within each: as the parallel reader lays them out.
     out.rows
-        .sort_by_key(|row| partition_of(person_hash(&row.person_id)));
+        .sort_by_key(|row| partition_of(person_hash(&row.person_id), DEFAULT_PARTITION_BITS));
     Ok(out)
 }
 
