@@ -165,7 +165,7 @@ impl FilePlan {
         for (file, _) in &tables {
             let name = crate::database::named(&file.path).unwrap_or_default();
             super::database::checked_name(name)
-                .with_context(|| format!("{}", file.shown(Stream::Output)))?;
+                .with_context(|| file.shown(Stream::Output).to_string())?;
         }
         for (index, (first, table)) in tables.iter().enumerate() {
             if let Some((second, _)) = tables[index + 1..].iter().find(|(_, other)| other == table)

@@ -259,6 +259,7 @@ fn start() -> Cluster {
         data = data.display(),
         folder = folder.display(),
     );
+    #[allow(clippy::zombie_processes)] // it must outlive this process: never waited for
     Command::new("sh")
         .args(["-c", &stop])
         .stdin(Stdio::null())
