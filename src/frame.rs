@@ -44,13 +44,17 @@ pub struct PartitionCounts {
 }
 
 /// Has polars sort each partition's keys (the pieces come laid out by partition).
-pub fn group(crossings: Crossings) -> Result<Grouped> {
+pub fn group(mut crossings: Crossings) -> Result<Grouped> {
     let bits = crossings.partition_bits;
     let partitions = (0..1usize << bits)
         .into_par_iter()
         .map(|partition| sort_partition(&crossings.pieces, partition, bits))
         .collect::<Result<Vec<_>>>()
         .context("sorting persons")?;
+    // The hashes are in the keys now; their memory is free for the persons' results.
+    for piece in &mut crossings.pieces {
+        piece.hashes = Vec::new();
+    }
     Ok(Grouped {
         crossings,
         partitions,
