@@ -19,6 +19,7 @@ use crate::facts::Facts;
 use crate::frame::{group, Grouped, Scratch};
 use crate::ingest::dialect::FileDialect;
 use crate::ingest::side_files::read_side_files;
+use crate::ingest::crossings::Crossings;
 use crate::ingest::{read_inputs, IngestOptions};
 use crate::input::InputPath;
 use crate::nationality::Nationality;
@@ -149,8 +150,8 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
     let (names, persons) = match (grouped, as_of, first_day) {
         (Some(grouped), Some(as_of), Some(first_input_day)) => {
             let clock = Instant::now();
-            let (persons, after_as_of) = evaluate_all(
-                &grouped,
+            let (crossings, persons, after_as_of) = evaluate_all(
+                grouped,
                 options,
                 &facts,
                 &rejected_rows,
@@ -159,7 +160,6 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
             )?;
             seconds.evaluate = clock.elapsed().as_secs_f64();
             accounting.after_as_of = after_as_of;
-            let crossings = grouped.into_crossings();
             ((crossings.checkpoints, crossings.bases), persons)
         }
         _ => ((Vec::new(), Vec::new()), Persons::default()),
@@ -190,18 +190,19 @@ pub fn run(options: &PipelineConfig) -> Result<Outcome> {
     })
 }
 
-/// Every person's stays and findings, one partition per task; and the rows dropped for
-/// being after as_of.
+/// Every person's stays and findings, one partition per task (each freed once its persons
+/// are judged); the crossings back, and the rows dropped for being after as_of.
 fn evaluate_all(
-    grouped: &Grouped,
+    grouped: Grouped,
     options: &PipelineConfig,
     facts: &Facts,
     rejected_rows: &HashMap<&str, u32>,
     as_of: Day,
     first_input_day: Day,
-) -> Result<(Persons, u64)> {
+) -> Result<(Crossings, Persons, u64)> {
     let rules = &options.rules;
-    let exempt_basis = rules.exempt_flags(&grouped.crossings().bases);
+    let (input, walks) = grouped.into_walks();
+    let exempt_basis = rules.exempt_flags(&input.bases);
     let continuous_limits: Vec<Option<u32>> = (0..Nationality::COUNT)
         .map(|index| rules.continuous_limit(&Nationality::from_index(index).to_string()))
         .collect();
@@ -216,12 +217,12 @@ fn evaluate_all(
         grandfather: options.grandfather,
         as_of,
     };
-    let evaluated = (0..grouped.partitions())
+    let evaluated = walks
         .into_par_iter()
-        .map_init(Scratch::default, |scratch, partition| {
+        .map_init(Scratch::default, |scratch, walk| {
             let mut persons = Vec::new();
             let counts =
-                grouped.for_each_person(partition, as_of, scratch, |person_id, records| {
+                walk.for_each_person(&input, as_of, scratch, |person_id, records| {
                     let mut history = build_history(records, &stay_context);
                     if !rejected_rows.is_empty() {
                         history.anomalies.rejected_row =
@@ -250,7 +251,7 @@ fn evaluate_all(
         persons.push(partition_persons);
         after_as_of += counts.after_as_of;
     }
-    Ok((persons, after_as_of))
+    Ok((input, persons, after_as_of))
 }
 
 /// How many rejected rows each person whose id could be read has.
