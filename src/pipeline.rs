@@ -17,9 +17,9 @@ use crate::day::Day;
 use crate::engine::{evaluate, EngineContext};
 use crate::facts::Facts;
 use crate::frame::{group, Grouped, Scratch};
+use crate::ingest::crossings::Crossings;
 use crate::ingest::dialect::FileDialect;
 use crate::ingest::side_files::read_side_files;
-use crate::ingest::crossings::Crossings;
 use crate::ingest::{read_inputs, IngestOptions};
 use crate::input::InputPath;
 use crate::nationality::Nationality;
@@ -221,27 +221,26 @@ fn evaluate_all(
         .into_par_iter()
         .map_init(Scratch::default, |scratch, walk| {
             let mut persons = Vec::new();
-            let counts =
-                walk.for_each_person(&input, as_of, scratch, |person_id, records| {
-                    let mut history = build_history(records, &stay_context);
-                    if !rejected_rows.is_empty() {
-                        history.anomalies.rejected_row =
-                            rejected_rows.get(person_id).copied().unwrap_or(0);
-                    }
-                    let limit = continuous_limits[history.nationality.index()];
-                    let person_facts = facts.of(person_id);
-                    let finding = evaluate(&history, person_facts, limit, &engine_context);
-                    persons.push(PersonResult {
-                        person_id: person_id.to_string(),
-                        nationality: finding.nationality,
-                        finding,
-                        stays: if options.keep_stays {
-                            history.stays
-                        } else {
-                            Vec::new()
-                        },
-                    });
-                })?;
+            let counts = walk.for_each_person(&input, as_of, scratch, |person_id, records| {
+                let mut history = build_history(records, &stay_context);
+                if !rejected_rows.is_empty() {
+                    history.anomalies.rejected_row =
+                        rejected_rows.get(person_id).copied().unwrap_or(0);
+                }
+                let limit = continuous_limits[history.nationality.index()];
+                let person_facts = facts.of(person_id);
+                let finding = evaluate(&history, person_facts, limit, &engine_context);
+                persons.push(PersonResult {
+                    person_id: person_id.to_string(),
+                    nationality: finding.nationality,
+                    finding,
+                    stays: if options.keep_stays {
+                        history.stays
+                    } else {
+                        Vec::new()
+                    },
+                });
+            })?;
             Ok((persons, counts))
         })
         .collect::<Result<Vec<_>>>()?;

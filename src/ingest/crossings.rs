@@ -116,7 +116,8 @@ impl Dictionary {
 #[derive(Default, Debug)]
 pub struct CrossingPiece {
     pub rows: Vec<Row>,
-    /// [`person_hash`] of each row's person id: grouping sorts on it.
+    /// [`person_hash`] of each row's person id: grouping sorts on it, then frees it
+    /// (`frame::group`).
     pub hashes: Vec<u64>,
     /// Person ids back to back, in the order of `rows`.
     pub ids: Vec<u8>,
