@@ -220,15 +220,14 @@ impl Partition {
         scratch: &mut Scratch,
         mut each: impl FnMut(&str, &[Crossing]),
     ) -> Result<PartitionCounts> {
-        let part = self;
         let mut counts = PartitionCounts::default();
-        if part.rows == 0 {
+        if self.rows == 0 {
             return Ok(counts);
         }
-        part.gather(input, partition, scratch);
-        let keys = part.frame.column("person_key")?.u64()?.rechunk();
+        self.gather(input, partition, scratch);
+        let keys = self.frame.column("person_key")?.u64()?.rechunk();
         let keys = keys.cont_slice()?;
-        let index_mask = (1u64 << part.index_bits) - 1;
+        let index_mask = (1u64 << self.index_bits) - 1;
         let Scratch {
             crossings,
             id_spans,
@@ -242,11 +241,11 @@ impl Partition {
         };
         let mut start = 0;
         while start < keys.len() {
-            let person_bits = keys[start] >> part.index_bits;
+            let person_bits = keys[start] >> self.index_bits;
             let end = start
                 + keys[start..]
                     .iter()
-                    .take_while(|&&key| key >> part.index_bits == person_bits)
+                    .take_while(|&&key| key >> self.index_bits == person_bits)
                     .count();
             members.clear();
             for &key in &keys[start..end] {
@@ -288,12 +287,11 @@ impl Partition {
     /// its runs (each run's ids are contiguous), so the person-by-person walk then touches
     /// one compact buffer.
     fn gather(&self, input: &Crossings, partition: usize, scratch: &mut Scratch) {
-        let part = self;
         let tz = input.tz;
         scratch.crossings.clear();
         scratch.id_spans.clear();
         scratch.ids.clear();
-        for &(piece, from, _) in &part.runs {
+        for &(piece, from, _) in &self.runs {
             let piece = &input.pieces[piece as usize];
             let run = &piece.rows[from as usize..piece.partition_starts[partition + 1] as usize];
             let ids_from = piece.stored_id_span(&run[0]).start;
